@@ -1,0 +1,5 @@
+"""`python -m dagy_git` runs the CLI."""
+
+from .cli import main
+
+main()

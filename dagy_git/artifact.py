@@ -1,0 +1,108 @@
+"""Build artifacts: `dist/<flow>-<version>.zip` with `metadata.json` and the flow's source.
+
+The same code always gives a byte-identical zip (fixed entry order, timestamps and modes),
+so an artifact's checksum can be compared across machines and CI runs.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .analyze import AnalyzedFlow
+from .errors import DagyError
+from .hashing import canonical_bytes, code_hash, source_file_hash
+from .names import encode_version
+from .spec import FlowSpec
+
+if TYPE_CHECKING:
+    from .targets import Target
+
+ARTIFACT_FORMAT = 1
+_EPOCH = (1980, 1, 1, 0, 0, 0)
+
+
+def artifact_name(spec: FlowSpec) -> str:
+    """The artifact's file name: `<flow>-<escaped version>.zip`."""
+    return f"{spec.name}-{encode_version(spec.version)}.zip"
+
+
+def metadata(target: Target, namespace: str) -> dict[str, Any]:
+    """The `metadata.json` document of a target's artifact."""
+    flow = target.flow
+    return {
+        "format": ARTIFACT_FORMAT,
+        "flow_name": flow.spec.name,
+        "flow_version": flow.spec.version,
+        "namespace": namespace,
+        "code_hash": flow.code_hash,
+        "source_file_hash": flow.source_file_hash,
+        "source_path": target.rel_path,
+        "flow_spec": flow.spec.to_json(),
+    }
+
+
+def build_artifact(target: Target, namespace: str) -> bytes:
+    """The zip bytes of one flow's artifact (deterministic)."""
+    buf = io.BytesIO()
+    entries = [
+        ("metadata.json", canonical_bytes(metadata(target, namespace))),
+        (f"source/{target.rel_path}", target.read_source()),
+    ]
+    with zipfile.ZipFile(buf, "w") as zf:
+        for name, data in entries:
+            info = zipfile.ZipInfo(name, date_time=_EPOCH)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            info.create_system = 3
+            zf.writestr(info, data, compresslevel=9)
+    return buf.getvalue()
+
+
+def read_artifact(path: Path) -> Target:
+    """A deploy target from an artifact, after checking that its hashes are intact."""
+    from .targets import Target
+
+    where = str(path)
+    try:
+        with zipfile.ZipFile(path) as zf:
+            meta = json.loads(zf.read("metadata.json").decode("utf-8"))
+            source_path = meta["source_path"]
+            source = zf.read(f"source/{source_path}")
+    except FileNotFoundError:
+        raise DagyError(f"{where}: no such file") from None
+    except (zipfile.BadZipFile, KeyError, ValueError, TypeError) as exc:
+        raise DagyError(f"{where}: not a dagy-git artifact ({exc})") from None
+    if not isinstance(meta, dict) or meta.get("format") != ARTIFACT_FORMAT:
+        raise DagyError(f"{where}: unknown artifact format {meta.get('format')!r}")
+    try:
+        spec = FlowSpec.model_validate(meta["flow_spec"])
+    except Exception as exc:
+        raise DagyError(f"{where}: metadata.json has an invalid flow_spec: {exc}") from None
+    shash = source_file_hash(source)
+    chash = code_hash(spec.to_json(), shash)
+    if (shash, chash) != (meta.get("source_file_hash"), meta.get("code_hash")):
+        raise DagyError(
+            f"{where}: hashes do not match its content (was it edited?)",
+            hint="rebuild it with `dagy-git build`",
+        )
+    if (
+        not isinstance(source_path, str)
+        or source_path.startswith("/")
+        or ".." in source_path.split("/")
+    ):
+        raise DagyError(f"{where}: invalid source_path {source_path!r}")
+    flow = AnalyzedFlow(
+        spec=spec, path=source_path, line=1, source_file_hash=shash, code_hash=chash
+    )
+    namespace = meta.get("namespace")
+    return Target(
+        flow,
+        path,
+        source_path,
+        source=source,
+        namespace=namespace if isinstance(namespace, str) else None,
+    )

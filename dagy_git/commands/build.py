@@ -1,0 +1,39 @@
+"""`dagy-git build [PATH...]`: reproducible artifacts in `dist/`."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from .. import targets as tg
+from ..artifact import artifact_name, build_artifact
+from ..namespace import resolve_namespace
+from ..output import note, print_json, say
+from ..workspace import open_workspace
+
+
+def run(targets: list[str], *, out: Path, namespace: str | None, json_out: bool, cwd: Path) -> int:
+    """Write one zip per flow and print where (and its SHA-256)."""
+    ws = open_workspace(cwd)
+    chosen = tg.resolve(ws, targets) if targets else tg.resolve_all(ws)
+    built: dict[str, dict[str, str]] = {}
+    payloads: dict[Path, bytes] = {}
+    out_dir = out if out.is_absolute() else ws.cwd / out
+    for t in chosen:
+        ns = namespace or (t.deployment.namespace if t.deployment else None)
+        ns = resolve_namespace(ns, t.file_path, ws.settings, ws.cwd)
+        path = out_dir / artifact_name(t.flow.spec)
+        if path in payloads:
+            continue
+        payloads[path] = build_artifact(t, ns)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for path, data in payloads.items():
+        path.write_bytes(data)
+        built[str(path)] = {"path": str(path), "sha256": hashlib.sha256(data).hexdigest()}
+    if json_out:
+        print_json(list(built.values()))
+    else:
+        for item in built.values():
+            say(f"{item['path']}  sha256:{item['sha256'][:16]}")
+        note(f"built {len(built)} artifacts")
+    return 0

@@ -1,0 +1,54 @@
+"""`dagy-git tag FLOW@VERSION KEY=VALUE... [--unset KEY]`: change dagy tags."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..errors import DagyError
+from ..names import parse_flow_ref
+from ..output import note, print_json, short
+from ..retag import set_tags
+from ..workspace import open_workspace
+from .common import parse_tags
+
+
+def run(
+    ref: str,
+    pairs: list[str],
+    unset: list[str],
+    push: bool,
+    remote: str | None,
+    json_out: bool,
+    cwd: Path,
+) -> int:
+    """Set/unset tags of one flow version and report the new tags."""
+    name, version = parse_flow_ref(ref)
+    if version is None:
+        raise DagyError(f"name the version: {name}@VERSION", hint="tags belong to a flow version")
+    if not pairs and not unset:
+        raise DagyError("give KEY=VALUE pairs to set or --unset KEY")
+    ws = open_workspace(cwd)
+    outcome = set_tags(
+        ws.registry(), name, version, parse_tags(pairs), unset, push=push, remote=ws.remote(remote)
+    )
+    change = outcome.value
+    if json_out:
+        print_json(
+            {
+                "flow_name": name,
+                "flow_version": version,
+                "tags": change.after,
+                "registry_commit": outcome.commit,
+                "changed": change.after != change.before,
+            }
+        )
+        return 0
+    if change.after == change.before:
+        note(f"{name}@{version}: tags unchanged")
+    else:
+        note(
+            f"{name}@{version}: tags now "
+            + (", ".join(f"{k}={v}" for k, v in sorted(change.after.items())) or "(none)")
+            + f" (registry commit {short(outcome.commit)})"
+        )
+    return 0

@@ -1,0 +1,532 @@
+"""The only module that talks to git.
+
+Small named functions over git plumbing, each with an explicit environment: a hook
+inherits `GIT_INDEX_FILE`, `GIT_DIR` and friends from the outer git, and user-supplied
+words never reach git as options (they go after `--` or inside `--opt=value`).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import tempfile
+import weakref
+from collections.abc import Sequence
+from pathlib import Path
+from typing import IO, Any, NamedTuple
+
+from .errors import ConflictError, GitError
+
+# Variables a hook or an outer git may set that would redirect our plumbing.
+_SCRUBBED = (
+    "GIT_DIR",
+    "GIT_WORK_TREE",
+    "GIT_INDEX_FILE",
+    "GIT_OBJECT_DIRECTORY",
+    "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+    "GIT_PREFIX",
+    "GIT_NAMESPACE",
+    "GIT_COMMON_DIR",
+    "GIT_QUARANTINE_PATH",
+)
+
+
+def git_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment for a git subprocess: the caller's, minus redirections, plus `extra`."""
+    env = {k: v for k, v in os.environ.items() if k not in _SCRUBBED}
+    env["GIT_TERMINAL_PROMPT"] = "0"
+    env["LC_ALL"] = "C"
+    if extra:
+        env.update(extra)
+    return env
+
+
+def run_git(
+    cwd: Path,
+    *args: str,
+    input: bytes | None = None,
+    env: dict[str, str] | None = None,
+    check: bool = True,
+) -> subprocess.CompletedProcess[bytes]:
+    """Run one git command in `cwd` and return the completed process (bytes out)."""
+    try:
+        proc = subprocess.run(
+            ["git", *args],
+            cwd=cwd,
+            input=input,
+            capture_output=True,
+            env=env if env is not None else git_env(),
+            check=False,
+        )
+    except FileNotFoundError as exc:
+        raise GitError("git is not installed or not on PATH") from exc
+    if check and proc.returncode != 0:
+        msg = proc.stderr.decode("utf-8", "replace").strip() or f"exit {proc.returncode}"
+        raise GitError(f"git {args[0]} failed: {msg}")
+    return proc
+
+
+def repo_root(start: Path) -> Path:
+    """The top of the work tree that contains `start`."""
+    proc = run_git(start, "rev-parse", "--show-toplevel", check=False)
+    if proc.returncode != 0:
+        raise GitError(f"{start} is not inside a git repository", hint="run `git init` first")
+    return Path(proc.stdout.decode().strip())
+
+
+def list_files(root: Path, pathspecs: Sequence[str] = ()) -> list[str]:
+    """Tracked and untracked-but-not-ignored files under `root`, repo-relative, `/`-separated."""
+    proc = run_git(
+        root, "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", *pathspecs
+    )
+    seen: dict[str, None] = {}
+    for item in proc.stdout.split(b"\0"):
+        if item:
+            seen[item.decode("utf-8", "surrogateescape")] = None
+    return [p for p in seen if (root / p).is_file()]
+
+
+def check_ref_format(ref: str, *, branch: bool = False) -> bool:
+    """Whether git accepts `ref` as a full ref name (or, with `branch`, as a branch name)."""
+    # check-ref-format takes no `--`, so a leading '-' would be read as an option: such a
+    # name is invalid anyway, refuse it before git sees it.
+    if not ref or ref.startswith("-"):
+        return False
+    args = ("check-ref-format", "--branch", ref) if branch else ("check-ref-format", ref)
+    proc = run_git(Path.cwd(), *args, check=False)
+    # `--branch` expands `@{-1}` and friends; only a name that comes back unchanged is literal.
+    return proc.returncode == 0 and (not branch or proc.stdout.decode().strip() == ref)
+
+
+# ---------------------------------------------------------------------------------------
+# Work tree questions (read-only, never take the index lock)
+
+
+def head_commit(root: Path) -> str | None:
+    """The commit HEAD points at, or None in a repository without commits."""
+    proc = run_git(root, "rev-parse", "--verify", "-q", "HEAD^{commit}", check=False)
+    return proc.stdout.decode().strip() or None if proc.returncode == 0 else None
+
+
+def dirty_paths(root: Path, paths: Sequence[str]) -> set[str]:
+    """Which of `paths` (repo-relative) differ from HEAD: modified, staged or untracked."""
+    if not paths:
+        return set()
+    # --no-optional-locks: `status` would otherwise refresh (and so lock) the user's index.
+    proc = run_git(
+        root,
+        "--no-optional-locks",
+        "--literal-pathspecs",
+        "status",
+        "--porcelain=v1",
+        "-z",
+        "--untracked-files=all",
+        "--",
+        *paths,
+    )
+    dirty: set[str] = set()
+    items = proc.stdout.split(b"\0")
+    i = 0
+    while i < len(items):
+        item = items[i]
+        i += 1
+        if len(item) < 4:
+            continue
+        dirty.add(item[3:].decode("utf-8", "surrogateescape"))
+        if item[0:1] in (b"R", b"C"):
+            i += 1  # a rename/copy record carries its source path next
+    return dirty
+
+
+# ---------------------------------------------------------------------------------------
+# Object reads: one long-lived `cat-file --batch`, `ls-tree`, `log`
+
+
+class GitObject(NamedTuple):
+    """One object read from the repository."""
+
+    oid: str
+    type: str
+    data: bytes
+
+
+def _stop(proc: subprocess.Popen[bytes], err: IO[bytes]) -> None:
+    """End a batch process: closing its stdin lets it exit on its own."""
+    try:
+        if proc.stdin is not None:
+            proc.stdin.close()
+        proc.wait(timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        proc.kill()
+        proc.wait()
+    finally:
+        if proc.stdout is not None:
+            proc.stdout.close()
+        err.close()
+
+
+class CatFile:
+    """One `git cat-file --batch` process serving every object read of its owner.
+
+    Started on first use; `close()` (or the owner's `with`) ends it, and a finalizer ends it
+    if the owner is dropped. Requests are written in chunks smaller than a pipe buffer and
+    answered before the next chunk, so neither side can block the other.
+    """
+
+    _CHUNK = 16_384
+
+    def __init__(self, cwd: Path) -> None:
+        self._cwd = cwd
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._err: IO[bytes] | None = None
+        self._finalizer: weakref.finalize[Any, Any] | None = None
+
+    def _process(self) -> subprocess.Popen[bytes]:
+        if self._proc is None:
+            err = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the process
+            try:
+                proc = subprocess.Popen(
+                    ["git", "cat-file", "--batch"],
+                    cwd=self._cwd,
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    stderr=err,
+                    env=git_env(),
+                )
+            except FileNotFoundError as exc:
+                err.close()
+                raise GitError("git is not installed or not on PATH") from exc
+            self._proc, self._err = proc, err
+            self._finalizer = weakref.finalize(self, _stop, proc, err)
+        return self._proc
+
+    def close(self) -> None:
+        """End the process (idempotent)."""
+        if self._finalizer is not None:
+            self._finalizer()
+        self._proc = self._err = self._finalizer = None
+
+    def read(self, name: str) -> GitObject | None:
+        """One object by id or revision expression (`<commit>:<path>`); None if missing."""
+        return self.read_many([name])[0]
+
+    def read_many(self, names: Sequence[str]) -> list[GitObject | None]:
+        """Many objects in one round trip per chunk, in the order asked."""
+        proc = self._process()
+        assert proc.stdin is not None and proc.stdout is not None  # set by Popen(PIPE)
+        out: list[GitObject | None] = []
+        i = 0
+        while i < len(names):
+            chunk: list[bytes] = []
+            size = 0
+            while i < len(names) and size < self._CHUNK:
+                name = names[i].encode("utf-8", "surrogateescape")
+                if b"\n" in name:
+                    raise ValueError(f"object name with a newline: {names[i]!r}")
+                chunk.append(name)
+                size += len(name) + 1
+                i += 1
+            try:
+                proc.stdin.write(b"\n".join(chunk) + b"\n")
+                proc.stdin.flush()
+                out.extend(self._answer(proc.stdout) for _ in chunk)
+            except (BrokenPipeError, ValueError) as exc:
+                raise self._died() from exc
+        return out
+
+    def _answer(self, stdout: IO[bytes]) -> GitObject | None:
+        header = stdout.readline()
+        if not header.endswith(b"\n"):
+            raise self._died()
+        parts = header[:-1].rsplit(b" ", 2)
+        if len(parts) != 3 or not parts[2].isdigit():
+            return None  # "<name> missing" / "<name> ambiguous"
+        size = int(parts[2])
+        data = stdout.read(size + 1)
+        if len(data) != size + 1:
+            raise self._died()
+        return GitObject(parts[0].decode(), parts[1].decode(), data[:-1])
+
+    def _died(self) -> GitError:
+        detail = ""
+        if self._err is not None:
+            self._err.seek(0)
+            detail = self._err.read().decode("utf-8", "replace").strip()
+        self.close()
+        return GitError(f"git cat-file stopped unexpectedly: {detail or 'no message'}")
+
+
+class TreeEntry(NamedTuple):
+    """One line of `git ls-tree`."""
+
+    mode: str
+    type: str
+    oid: str
+    path: str
+
+
+def ls_tree(cwd: Path, treeish: str) -> list[TreeEntry]:
+    """Every entry below `treeish`, recursively (one `git ls-tree -r -z --full-tree`)."""
+    proc = run_git(cwd, "ls-tree", "-r", "-z", "--full-tree", treeish, "--")
+    entries: list[TreeEntry] = []
+    for item in proc.stdout.split(b"\0"):
+        if item:
+            meta, _, path = item.partition(b"\t")
+            mode, kind, oid = meta.decode().split(" ")
+            entries.append(TreeEntry(mode, kind, oid, path.decode("utf-8", "surrogateescape")))
+    return entries
+
+
+class LogCommit(NamedTuple):
+    """One commit of `git log`: id, author date (ISO 8601), `Name <email>`, raw message."""
+
+    oid: str
+    date: str
+    author: str
+    message: str
+
+
+def log_messages(cwd: Path, tip: str, grep: str | None = None) -> list[LogCommit]:
+    """Commits reachable from `tip`, newest first, optionally only those whose message
+    contains the fixed string `grep` (one `git log`)."""
+    args = ["log", "-z", "--no-show-signature", "--no-color", "--format=%H%n%aI%n%an <%ae>%n%B"]
+    if grep is not None:
+        args += ["-F", f"--grep={grep}"]
+    proc = run_git(cwd, *args, tip, "--")
+    commits: list[LogCommit] = []
+    for record in proc.stdout.decode("utf-8", "replace").split("\0"):
+        if record:
+            oid, date, author, message = [*record.split("\n", 3), "", "", ""][:4]
+            commits.append(LogCommit(oid.strip("\n"), date, author, message))
+    return commits
+
+
+def is_ancestor(cwd: Path, ancestor: str, descendant: str) -> bool:
+    """Whether commit `ancestor` is reachable from `descendant` (or the same commit)."""
+    proc = run_git(cwd, "merge-base", "--is-ancestor", ancestor, descendant, check=False)
+    if proc.returncode not in (0, 1):
+        raise GitError(f"git merge-base failed: {proc.stderr.decode('utf-8', 'replace').strip()}")
+    return proc.returncode == 0
+
+
+# ---------------------------------------------------------------------------------------
+# Object and ref writes
+
+
+def object_format(cwd: Path) -> str:
+    """The repository's object hash: `sha1` or `sha256`."""
+    proc = run_git(cwd, "rev-parse", "--show-object-format", check=False)
+    return proc.stdout.decode().strip() or "sha1" if proc.returncode == 0 else "sha1"
+
+
+def ident(cwd: Path, role: str, name_email: tuple[str, str] | None = None) -> str:
+    """`git var GIT_<role>_IDENT` (role AUTHOR or COMMITTER): `Name <email> <epoch> <tz>`,
+    honouring GIT_<role>_DATE; falls back to dagy-git's own name when none is configured."""
+    extra: dict[str, str] = {}
+    if name_email is not None:
+        extra = {f"GIT_{role}_NAME": name_email[0], f"GIT_{role}_EMAIL": name_email[1]}
+    proc = run_git(cwd, "var", f"GIT_{role}_IDENT", env=git_env(extra), check=False)
+    if proc.returncode != 0:
+        fallback = {f"GIT_{role}_NAME": "dagy-git", f"GIT_{role}_EMAIL": "dagy-git@localhost"}
+        proc = run_git(cwd, "var", f"GIT_{role}_IDENT", env=git_env(fallback))
+    return proc.stdout.decode("utf-8", "replace").strip()
+
+
+# Like receive-pack's unpackLimit: few objects become loose objects, many one pack, so a
+# registry written by thousands of small deploys does not pile up thousands of packs.
+_UNPACK_LIMIT = 100
+
+
+def store_pack(cwd: Path, pack: bytes, count: int) -> None:
+    """Add the objects of a pack stream to the repository (one subprocess)."""
+    if count <= _UNPACK_LIMIT:
+        run_git(cwd, "unpack-objects", "-q", input=pack)
+    else:
+        run_git(cwd, "index-pack", "--stdin", input=pack)
+
+
+class RefUpdate(NamedTuple):
+    """Move `ref` from `old` to `new`; an all-zero id means "absent" (create or delete)."""
+
+    ref: str
+    new: str
+    old: str
+
+
+class RefBlockedError(GitError):
+    """A ref cannot be created because another ref is in its way (`refs/heads/dagy`)."""
+
+    def __init__(self, message: str, *, ref: str, blocker: str) -> None:
+        super().__init__(message)
+        self.ref = ref
+        self.blocker = blocker
+
+
+_BLOCKED = re.compile(r"'([^']+)' exists; cannot create '([^']+)'")
+_RACE_MARKERS = (
+    "but expected",
+    "reference already exists",
+    "unable to resolve reference",
+    "File exists",
+    "is missing",
+    "expected",
+)
+
+
+def update_refs(cwd: Path, updates: Sequence[RefUpdate]) -> None:
+    """Move every ref of `updates` in ONE transaction, each only if it still has its old value.
+
+    ConflictError when any ref moved meanwhile (or another git holds its lock): nothing
+    changed. `start … prepare/commit` makes git abort, not half-apply, if we die mid-write.
+    """
+    if not updates:
+        return
+    lines = ["start"]
+    for u in updates:
+        zero = "0" * len(u.old)
+        if u.new == zero:
+            lines.append(f"delete {u.ref} {u.old}")
+        else:
+            lines.append(f"update {u.ref} {u.new} {u.old}")
+    lines += ["prepare", "commit", ""]
+    proc = run_git(cwd, "update-ref", "--stdin", input="\n".join(lines).encode(), check=False)
+    if proc.returncode == 0:
+        return
+    msg = proc.stderr.decode("utf-8", "replace").strip()
+    blocked = _BLOCKED.search(msg)
+    if blocked:
+        raise RefBlockedError(msg, blocker=blocked.group(1), ref=blocked.group(2))
+    if any(m in msg for m in _RACE_MARKERS):
+        raise ConflictError(f"another writer moved a ref first: {msg}")
+    raise GitError(f"git update-ref failed: {msg}")
+
+
+def list_refs(cwd: Path, patterns: Sequence[str]) -> dict[str, str]:
+    """`{refname: object id}` of refs matching `patterns` (for-each-ref prefix patterns)."""
+    if not patterns:
+        return {}
+    proc = run_git(cwd, "for-each-ref", "--format=%(refname)%00%(objectname)", "--", *patterns)
+    refs: dict[str, str] = {}
+    for line in proc.stdout.decode("utf-8", "surrogateescape").splitlines():
+        name, _, oid = line.partition("\0")
+        refs[name] = oid
+    return refs
+
+
+def pack_refs(cwd: Path) -> None:
+    """Pack loose tag refs into `packed-refs` (listing thousands of loose refs is slow)."""
+    run_git(cwd, "pack-refs", check=False)
+
+
+# ---------------------------------------------------------------------------------------
+# Remotes
+
+
+class MissingRemoteRefError(GitError):
+    """`git fetch` was asked for a ref the remote does not have."""
+
+
+def fetch(cwd: Path, remote: str, refspecs: Sequence[str]) -> None:
+    """Fetch `refspecs` from `remote`, pruning stale destinations; never FETCH_HEAD or tags."""
+    proc = run_git(
+        cwd,
+        "fetch",
+        # --refmap= : only our refspecs; no opportunistic refs/remotes/<remote>/* updates.
+        "--refmap=",
+        "--quiet",
+        "--no-tags",
+        "--prune",
+        "--no-write-fetch-head",
+        "--no-recurse-submodules",
+        "--",
+        remote,
+        *refspecs,
+        check=False,
+    )
+    if proc.returncode == 0:
+        return
+    msg = proc.stderr.decode("utf-8", "replace").strip()
+    if "couldn't find remote ref" in msg:
+        raise MissingRemoteRefError(msg)
+    if "cannot lock ref" in msg or "unable to update local ref" in msg:
+        raise ConflictError(f"another process fetched at the same time: {msg}")
+    raise GitError(
+        f"git fetch from {remote!r} failed: {msg}",
+        hint="check the remote name or URL and your access to it",
+    )
+
+
+class PushLine(NamedTuple):
+    """One ref's outcome in `git push --porcelain`: flag (` `, `+`, `-`, `*`, `=`, `!`)."""
+
+    flag: str
+    ref: str
+    summary: str
+
+
+# Rejections that mean "someone else pushed first" (a stale lease, or the remote's ref
+# transaction losing a lock race with another push): fetch, re-plan and retry.
+_PUSH_RACE_MARKERS = (
+    "stale info",
+    "fetch first",
+    "non-fast-forward",
+    "already exists",
+    "atomic transaction failed",
+    "failed to update ref",
+    "failed to lock",
+    "cannot lock ref",
+    "incorrect old value",
+)
+
+
+class AtomicUnsupportedError(GitError):
+    """The remote cannot take an atomic push."""
+
+
+def push(
+    cwd: Path, remote: str, refspecs: Sequence[str], leases: dict[str, str], *, atomic: bool
+) -> list[PushLine]:
+    """Push `refspecs`, each guarded by `--force-with-lease=<ref>:<expected>` ("" = absent).
+
+    Hooks are skipped (`--no-verify`): a team's pre-push hook may itself deploy or run a
+    test suite, neither of which a registry push should trigger.
+    """
+    args = ["push", "--porcelain", "--no-verify", "--no-follow-tags", "--no-recurse-submodules"]
+    if atomic:
+        args.append("--atomic")
+    args += [f"--force-with-lease={ref}:{old}" for ref, old in leases.items()]
+    proc = run_git(cwd, *args, "--", remote, *refspecs, check=False)
+    lines: list[PushLine] = []
+    for line in proc.stdout.decode("utf-8", "replace").splitlines():
+        parts = line.split("\t")
+        if len(parts) == 3 and len(parts[0]) == 1:
+            lines.append(PushLine(parts[0], parts[1].rpartition(":")[2], parts[2]))
+    if proc.returncode == 0:
+        return lines
+    msg = proc.stderr.decode("utf-8", "replace").strip()
+    if "does not support --atomic" in msg:
+        raise AtomicUnsupportedError(msg)
+    rejected = [p for p in lines if p.flag == "!"]
+    if any(m in p.summary for p in rejected for m in _PUSH_RACE_MARKERS):
+        raise ConflictError(
+            f"the remote {remote!r} moved meanwhile: "
+            + "; ".join(f"{p.ref} {p.summary}" for p in rejected)
+        )
+    detail = "; ".join(f"{p.ref} {p.summary}" for p in rejected) or msg
+    raise GitError(
+        f"git push to {remote!r} failed: {detail}",
+        hint="check the remote name or URL and your access to it",
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# Hooks
+
+
+def hooks_dir(root: Path) -> Path:
+    """The folder git runs this repository's hooks from (`core.hooksPath` honoured)."""
+    proc = run_git(root, "rev-parse", "--git-path", "hooks")
+    path = Path(proc.stdout.decode("utf-8", "surrogateescape").rstrip("\n"))
+    # rev-parse answers relative to where it ran, unless core.hooksPath is absolute.
+    return path if path.is_absolute() else root / path

@@ -1,0 +1,167 @@
+"""The version guard: catch a code change to a flow version that is already registered.
+
+A registered `flow_name@flow_version` is meant to be immutable (the spec). Re-deploying
+changed code under the same version silently replaces what that version means, so this
+guard runs before a commit: it hashes each flow as the file declares it (and as manifest
+deployments re-version it), reads the LOCAL registry branch, and reports every flow whose
+name+version is registered with another code_hash. Mutable versions (`latest`, or those in
+`mutable_versions`) are expected to move and are never reported.
+
+Statically, like everything else: no user code runs. Cost: one `git ls-files` when no paths
+are given, each flow file read once, one batched registry read.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from .analyze import AnalyzedFlow, build_flows
+from .hashing import code_hash
+
+if TYPE_CHECKING:
+    from .config import DeploymentEntry
+    from .workspace import Workspace
+
+__all__ = ["GuardReport", "Violation", "check_versions", "suggest_bump"]
+
+Key = tuple[str, str]
+# (name, version), code_hash, the flow, the manifest deployment that sets the version
+Candidate = tuple[Key, str, AnalyzedFlow, "DeploymentEntry | None"]
+
+
+@dataclass(frozen=True)
+class Violation:
+    """A flow version registered with other code than the file now holds."""
+
+    flow_name: str
+    flow_version: str
+    path: str  # repo-relative POSIX
+    line: int
+    registered_hash: str
+    code_hash: str
+    via: str | None = None  # the manifest deployment that sets this version, if any
+    manifest: str | None = None  # and the dagy.toml that holds it
+
+    @property
+    def message(self) -> str:
+        """What is wrong, naming the flow and where it is."""
+        how = f" (the version deployment {self.via!r} sets)" if self.via else ""
+        return (
+            f"{self.flow_name}@{self.flow_version}{how} is already registered with other code "
+            f"(registered code_hash {self.registered_hash[:12]}, now {self.code_hash[:12]})"
+        )
+
+    @property
+    def hint(self) -> str:
+        """How to fix it: bump the version (with a suggestion when one is obvious)."""
+        bumped = suggest_bump(self.flow_version)
+        where = f"flow_version in {self.manifest}" if self.via else f"version= in {self.path}"
+        target = f' (e.g. "{bumped}")' if bumped else ""
+        return f"bump {where}{target} to register a new version; a registered version is immutable"
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.message}"
+
+
+@dataclass
+class GuardReport:
+    """What the guard checked and found."""
+
+    violations: list[Violation] = field(default_factory=list)
+    checked: int = 0  # flow versions compared
+    registry_commit: str | None = None  # None: no local registry branch, nothing to guard
+    registry_branch: str = ""
+
+
+_TRAILING_NUMBER = re.compile(r"^(.*?)(\d+)(\D*)$")
+
+
+def suggest_bump(version: str) -> str | None:
+    """The next version after `version` by its last number ("2.1.0" -> "2.1.1"), if any."""
+    match = _TRAILING_NUMBER.match(version)
+    if not match:
+        return None
+    head, number, tail = match.groups()
+    return f"{head}{int(number) + 1:0{len(number)}d}{tail}"
+
+
+def _flow_files(ws: Workspace, paths: list[str] | None) -> list[str]:
+    """Repo-relative flow files: the given ones (relative to cwd), or every discovered one."""
+    from .config import discover_flow_files
+
+    if paths is None:
+        return discover_flow_files(ws.settings, ws.files)
+    chosen: list[str] = []
+    for text in paths:
+        full = (ws.cwd / text).resolve()
+        if full.suffix != ".py" or not full.is_file():
+            continue  # deleted, or not Python: nothing of it can be registered
+        try:
+            chosen.append(full.relative_to(ws.root).as_posix())
+        except ValueError:
+            continue
+    # The same rule as deploy --all: `flow_paths` globs, else files that mention dagy.
+    return discover_flow_files(ws.settings, sorted(set(chosen))) if chosen else []
+
+
+def _candidates(ws: Workspace, files: list[str]) -> list[Candidate]:
+    """Each (name, version) the files would register, with its code_hash, flow and deployment."""
+    wanted = set(files)
+    by_file: dict[str, list[AnalyzedFlow]] = {
+        rel: build_flows(ws.root / rel, repo_root=ws.root, display_path=rel) for rel in files
+    }
+    out: list[Candidate] = []
+    for flows in by_file.values():
+        out += [((f.spec.name, f.spec.version), f.code_hash, f, None) for f in flows]
+    # A manifest deployment may register the flow under another version: hash it as deploy
+    # would (the version is part of the spec, so part of the hash).
+    for manifest in ws.manifests:
+        for entry in manifest.deployments:
+            if entry.flow_version is None or entry.flow_path not in wanted:
+                continue
+            for flow in by_file[entry.flow_path]:
+                if entry.function not in (None, flow.spec.function):
+                    continue
+                spec = flow.spec.model_copy(update={"version": entry.flow_version})
+                chash = code_hash(spec.to_json(), flow.source_file_hash)
+                out.append(((spec.name, entry.flow_version), chash, flow, entry))
+    return out
+
+
+def check_versions(ws: Workspace, paths: list[str] | None = None) -> GuardReport:
+    """Compare the flows of `paths` (default: all) with the local registry branch."""
+    settings = ws.settings
+    report = GuardReport(registry_branch=settings.registry_branch)
+    files = _flow_files(ws, paths)
+    with ws.registry().snapshot() as snap:
+        report.registry_commit = snap.commit
+        if snap.commit is None or not files:
+            return report
+        mutable = {"latest", *settings.mutable_versions}
+        candidates = [c for c in _candidates(ws, files) if c[0][1] not in mutable]
+        records = snap.records(sorted({key for key, *_ in candidates}))
+    seen: set[tuple[Key, str]] = set()
+    for key, chash, flow, entry in candidates:
+        if (key, chash) in seen:
+            continue
+        seen.add((key, chash))
+        report.checked += 1
+        record = records.get(key)
+        if record is None or record.code_hash is None or record.code_hash == chash:
+            continue
+        report.violations.append(
+            Violation(
+                key[0],
+                key[1],
+                flow.path,
+                flow.line,
+                record.code_hash,
+                chash,
+                entry.name if entry else None,
+                entry.manifest if entry else None,
+            )
+        )
+    report.violations.sort(key=lambda v: (v.path, v.line, v.flow_version))
+    return report

@@ -1,0 +1,162 @@
+"""Name rules (flows, deployments, namespaces, versions, tag keys) and version escaping.
+
+Versions are free-form, so wherever one becomes a path segment or a git ref component it is
+escaped by the single reversible rule of `encode_version`.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .errors import InvalidNameError
+
+__all__ = [
+    "MAX_NAME",
+    "decode_version",
+    "encode_version",
+    "parse_flow_ref",
+    "parse_key_value",
+    "validate_name",
+    "validate_namespace",
+    "validate_tag",
+    "validate_tags",
+    "validate_version",
+]
+
+MAX_NAME = 128
+MAX_VERSION = 128
+MAX_TAG_KEY = 128
+MAX_TAG_VALUE = 512
+
+_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*\Z")
+_SEGMENT_RE = re.compile(r"[A-Za-z0-9_.-]+\Z")
+_TAG_KEY_RE = re.compile(r"[A-Za-z0-9_./-]+\Z")
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_SAFE = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._+-")
+
+
+def validate_name(name: object, what: str = "flow name") -> str:
+    """Check a flow or deployment name: `[A-Za-z0-9][A-Za-z0-9_.-]*`, at most 128."""
+    if not isinstance(name, str):
+        raise InvalidNameError(f"{what} must be a string, got {type(name).__name__}")
+    if not name:
+        raise InvalidNameError(f"{what} must not be empty")
+    if len(name) > MAX_NAME:
+        raise InvalidNameError(f"{what} {name[:40]!r}… is longer than {MAX_NAME} characters")
+    if not _NAME_RE.match(name):
+        raise InvalidNameError(
+            f"invalid {what} {name!r}",
+            hint="use letters, digits, '_', '.' and '-', starting with a letter or digit",
+        )
+    # Names become git ref components (version tags), which git forbids to contain `..`
+    # or to end in `.` or `.lock`.
+    if ".." in name or name.endswith((".", ".lock")):
+        raise InvalidNameError(
+            f"invalid {what} {name!r}: it cannot contain '..' or end in '.' or '.lock'",
+            hint="the name becomes part of a git tag name",
+        )
+    return name
+
+
+def validate_namespace(namespace: object) -> str:
+    """Check a namespace: `""` or `/`-joined segments of `[A-Za-z0-9_.-]+`, no `.`/`..`."""
+    if not isinstance(namespace, str):
+        raise InvalidNameError(f"namespace must be a string, got {type(namespace).__name__}")
+    if namespace == "":
+        return namespace
+    for segment in namespace.split("/"):
+        if segment in (".", "..") or not _SEGMENT_RE.match(segment):
+            raise InvalidNameError(
+                f"invalid namespace {namespace!r}",
+                hint="segments of letters, digits, '_', '.', '-' joined by '/', "
+                "no '.' or '..' segment and no leading or trailing '/'",
+            )
+    return namespace
+
+
+def validate_version(version: object) -> str:
+    """Check a flow version: free-form, 1 to 128 characters, no control characters."""
+    if not isinstance(version, str):
+        raise InvalidNameError(f"version must be a string, got {type(version).__name__}")
+    if not version:
+        raise InvalidNameError("version must not be empty")
+    if len(version) > MAX_VERSION:
+        raise InvalidNameError(f"version {version[:40]!r}… is longer than {MAX_VERSION} characters")
+    if _CONTROL_RE.search(version):
+        raise InvalidNameError(f"version {version!r} contains a control character")
+    return version
+
+
+def validate_tag(key: object, value: object) -> tuple[str, str]:
+    """Check one dagy tag: key `[A-Za-z0-9_./-]+` (≤128), value any string (≤512)."""
+    if not isinstance(key, str) or not key or len(key) > MAX_TAG_KEY or not _TAG_KEY_RE.match(key):
+        raise InvalidNameError(
+            f"invalid tag key {key!r}",
+            hint="tag keys use letters, digits, '_', '.', '/', '-' (at most 128)",
+        )
+    if not isinstance(value, str):
+        raise InvalidNameError(f"tag {key!r}: value must be a string, got {type(value).__name__}")
+    if len(value) > MAX_TAG_VALUE:
+        raise InvalidNameError(f"tag {key!r}: value is longer than {MAX_TAG_VALUE} characters")
+    return key, value
+
+
+def validate_tags(tags: object) -> dict[str, str]:
+    """Check a whole tag mapping and return it as a plain `dict`."""
+    if not isinstance(tags, dict):
+        raise InvalidNameError(f"tags must be a table of strings, got {type(tags).__name__}")
+    return dict(validate_tag(k, v) for k, v in tags.items())
+
+
+def encode_version(version: str) -> str:
+    """Escape a version for use as one path segment or ref component (reversible).
+
+    Every byte outside `[A-Za-z0-9._+-]` is percent-encoded (UTF-8), and so is a `.` that
+    leads, that would follow another `.` (`..`), or that starts a trailing `.lock`; the
+    result is therefore also a valid git ref component.
+    """
+    raw = version.encode("utf-8")
+    out: list[str] = []
+    n = len(raw)
+    for i, byte in enumerate(raw):
+        if byte == 0x2E and (
+            i == 0 or raw[i - 1] == 0x2E or i == n - 1 or raw[i:].lower() == b".lock"
+        ):
+            out.append("%2E")
+        elif byte in _SAFE:
+            out.append(chr(byte))
+        else:
+            out.append(f"%{byte:02X}")
+    return "".join(out)
+
+
+def decode_version(key: str) -> str:
+    """Invert `encode_version`."""
+    raw = bytearray()
+    i = 0
+    while i < len(key):
+        ch = key[i]
+        if ch == "%":
+            raw.append(int(key[i + 1 : i + 3], 16))
+            i += 3
+        else:
+            raw.extend(ch.encode("ascii"))
+            i += 1
+    return raw.decode("utf-8")
+
+
+def parse_flow_ref(ref: str) -> tuple[str, str | None]:
+    """Split `FLOW@VERSION` (or a bare `FLOW`) into name and version; the first `@` splits."""
+    name, sep, version = ref.partition("@")
+    validate_name(name)
+    if not sep:
+        return name, None
+    return name, validate_version(version)
+
+
+def parse_key_value(item: str, what: str = "tag") -> tuple[str, str]:
+    """Split a `KEY=VALUE` command-line item."""
+    key, sep, value = item.partition("=")
+    if not sep or not key:
+        raise InvalidNameError(f"{what} {item!r} is not KEY=VALUE")
+    return key, value

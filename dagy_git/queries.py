@@ -1,0 +1,119 @@
+"""Questions asked of the registry: which flow versions, filtered by namespace and tags."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from .errors import DagyError
+
+if TYPE_CHECKING:
+    from .registry import Snapshot
+    from .spec import DeploymentRecord, FlowRecord
+
+
+@dataclass(frozen=True)
+class TagFilter:
+    """`--tag` pairs that must all match (AND) and `--any-tag` pairs of which one must (OR)."""
+
+    all_of: dict[str, str]
+    any_of: list[tuple[str, str]]
+
+    def matches(self, tags: dict[str, str]) -> bool:
+        """Whether a tag mapping passes this filter."""
+        if any(tags.get(k) != v for k, v in self.all_of.items()):
+            return False
+        return not self.any_of or any(tags.get(k) == v for k, v in self.any_of)
+
+
+def in_namespace(namespace: str, wanted: str | None) -> bool:
+    """`wanted` matches itself and everything below it (`data` ⊃ `data/orders`, not `database`)."""
+    if wanted is None or wanted == "":
+        return True
+    wanted = wanted.strip("/")
+    return namespace == wanted or namespace.startswith(wanted + "/")
+
+
+def list_item(record: FlowRecord, tags: dict[str, str]) -> dict[str, Any]:
+    """A FlowListItem (the spec's API model)."""
+    return {
+        "flow_name": record.flow_name,
+        "flow_version": record.flow_version,
+        "namespace": record.namespace,
+        "tags": tags,
+        "code_hash": record.code_hash,
+        "updated_at": record.updated_at,
+    }
+
+
+def list_flows(snap: Snapshot, namespace: str | None, tags: TagFilter) -> list[dict[str, Any]]:
+    """FlowListItems of every registered version that passes the filters, by name and version."""
+    all_tags = snap.all_flow_tags()
+    keys = [k for k, t in all_tags.items() if tags.matches(t)]
+    records = snap.records(keys)
+    items = [
+        list_item(rec, all_tags[key])
+        for key, rec in records.items()
+        if in_namespace(rec.namespace, namespace)
+    ]
+    return sorted(items, key=lambda i: (i["flow_name"], i["flow_version"]))
+
+
+def resolve_version(snap: Snapshot, name: str, version: str | None) -> str:
+    """The version a `FLOW[@VERSION]` means: a bare FLOW is its most recently deployed one."""
+    if version is not None:
+        return version
+    latest = snap.latest_version(name)
+    if latest is None:
+        raise DagyError(f"flow {name!r} is not registered", hint="see `dagy-git list`")
+    return latest
+
+
+def flow_detail(snap: Snapshot, name: str, version: str | None) -> dict[str, Any]:
+    """A FlowDetailResponse: the list fields plus spec, source and registration time."""
+    version = resolve_version(snap, name, version)
+    record = snap.record(name, version)
+    if record is None:
+        known = sorted(v for n, v in snap.flow_versions() if n == name)
+        raise DagyError(
+            f"{name}@{version} is not registered",
+            hint=f"registered versions: {', '.join(known)}" if known else "see `dagy-git list`",
+        )
+    detail = list_item(record, snap.flow_tags(name, version))
+    detail.update(
+        flow_spec=snap.spec(name, version),
+        source_path=record.source_path,
+        source_commit=record.source_commit,
+        registered_at=record.registered_at,
+        source_file_hash=record.source_file_hash,
+        dirty=record.dirty,
+        deployments=[
+            d.name for d in snap.deployments() if d.flow_name == name and d.flow_version == version
+        ],
+    )
+    return detail
+
+
+def deployment_item(d: DeploymentRecord) -> dict[str, Any]:
+    """A deployment as `deployments --json` prints it."""
+    return {
+        "name": d.name,
+        "flow_name": d.flow_name,
+        "flow_version": d.flow_version,
+        "namespace": d.namespace,
+        "tags": d.tags,
+        "schedule": d.schedule,
+        "parameters": d.parameters,
+        "deployment_version": d.deployment_version,
+        "code_hash": d.code_hash,
+        "updated_at": d.updated_at,
+    }
+
+
+def list_deployments(snap: Snapshot, tags: TagFilter) -> list[dict[str, Any]]:
+    """Deployments whose tags pass the filter, by name."""
+    return [
+        deployment_item(d)
+        for d in sorted(snap.deployments(), key=lambda d: d.name)
+        if tags.matches(d.tags)
+    ]

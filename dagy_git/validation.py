@@ -1,0 +1,253 @@
+"""Validate a repository: flow files, manifests and settings, without running user code.
+
+`check_repo` collects every problem (it never stops at the first) with its file, line and
+column. Given paths, it checks those files, but checks that span files (a flow name+version
+defined twice, a deployment name used twice, a manifest naming a flow) still look at the
+whole repository, so the pre-commit hook catches a clash with a file that did not change.
+Cost: one `git ls-files`, each flow file read once, no process per file.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
+
+from . import gitio
+from .analyze import AnalyzedFlow, FileAnalysis, analyze_source
+from .config import (
+    MANIFEST,
+    PYPROJECT,
+    DeploymentEntry,
+    Manifest,
+    Settings,
+    collect_manifests,
+    discover_flow_files,
+    duplicate_deployments,
+    duplicate_error,
+    read_settings,
+)
+from .errors import DagyError
+from .namespace import derive_namespace
+
+__all__ = ["Problem", "Report", "check_repo", "validate_repo"]
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One problem: `path` (repo-relative POSIX), 1-based `line` and `col`, a message."""
+
+    path: str
+    line: int
+    col: int
+    message: str
+    hint: str | None = field(default=None, compare=False)
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}:{self.col}: {self.message}"
+
+    @classmethod
+    def from_error(cls, exc: DagyError, path: str, line: int = 1) -> Problem:
+        """A problem from a `DagyError`, defaulting to `path`/`line` where it has none."""
+        return cls(exc.path or path, exc.line or line, exc.col or 1, exc.message, exc.hint)
+
+
+@dataclass(frozen=True)
+class Report:
+    """What `check_repo` found, and how much it looked at."""
+
+    problems: list[Problem]
+    flows: int
+    files: int
+
+
+def validate_repo(
+    repo_root: Path, paths: list[str] | None = None, *, cwd: Path | None = None
+) -> list[Problem]:
+    """Every problem in the repository (or in `paths`), sorted."""
+    return check_repo(repo_root, paths, cwd=cwd).problems
+
+
+def check_repo(
+    repo_root: Path, paths: list[str] | None = None, *, cwd: Path | None = None
+) -> Report:
+    """Check the whole repository, or only `paths` (relative to `cwd`, default the root)."""
+    return _Check(repo_root.resolve(), paths, cwd).run()
+
+
+class _Check:
+    """One validation run: the repository's files, settings and analyses, read once."""
+
+    def __init__(self, root: Path, paths: list[str] | None, cwd: Path | None) -> None:
+        self.root = root
+        self.problems: list[Problem] = []
+        self.files = gitio.list_files(root)
+        self.sources: dict[str, bytes] = {}
+        self.analyses: dict[str, FileAnalysis] = {}
+        self.selected: set[str] | None = None
+        if paths is not None:
+            self.selected = self._select(paths, cwd or root)
+        # Settings shape every check: their problems are reported whatever paths were named.
+        settings, errors = read_settings(root)
+        self.settings: Settings = settings
+        self.problems += [Problem.from_error(e, e.path or PYPROJECT) for e in errors]
+
+    def picked(self, rel: str) -> bool:
+        """Whether problems located in `rel` are reported (always, without paths)."""
+        return self.selected is None or rel in self.selected
+
+    def _select(self, paths: list[str], base: Path) -> set[str]:
+        known = set(self.files)
+        chosen: set[str] = set()
+        for text in paths:
+            full = Path(os.path.abspath(base / text))
+            rel = _inside(full, self.root)
+            if rel is None:
+                self.problems.append(Problem(str(full), 1, 1, "outside the repository"))
+            elif not full.exists():
+                self.problems.append(Problem(rel, 1, 1, "no such file or directory"))
+            elif full.is_dir():
+                prefix = "" if rel == "." else rel + "/"
+                chosen.update(f for f in known if f.startswith(prefix))
+            else:
+                chosen.add(rel)
+        return chosen
+
+    def run(self) -> Report:
+        files = self.files
+        if self.selected is not None:  # a named file may be untracked and ignored
+            files = files + sorted(self.selected.difference(files))
+        flow_files = discover_flow_files(self.settings, files, sources=self.sources)
+        checked = [f for f in flow_files if self.picked(f)]
+        flows = [flow for rel in checked for flow in self._flows(rel, report=True)]
+        self._duplicate_flows(flows, flow_files)
+        manifests, errors = collect_manifests(self.root, files)
+        for exc in errors:
+            if self.picked(exc.path or MANIFEST):
+                self.problems.append(Problem.from_error(exc, exc.path or MANIFEST))
+        self._deployments(manifests)
+        if self.settings.namespace_root is not None:
+            for rel in checked:
+                found = self._flows(rel)
+                if found:
+                    self._namespace(rel, rel, found[0].line, "this flow file")
+        n_manifests = sum(1 for m in manifests if self.picked(m.path))
+        return Report(sorted(set(self.problems)), len(flows), len(checked) + n_manifests)
+
+    def _analysis(self, rel: str) -> FileAnalysis:
+        if rel not in self.analyses:
+            source = self.sources.get(rel)
+            if source is None:
+                source = (self.root / rel).read_bytes()
+            self.analyses[rel] = analyze_source(
+                source, rel, repo_root=self.root, file_path=self.root / rel
+            )
+        return self.analyses[rel]
+
+    def _flows(self, rel: str, *, report: bool = False) -> list[AnalyzedFlow]:
+        try:
+            analysis = self._analysis(rel)
+        except (OSError, DagyError) as exc:
+            if report:
+                message = exc.message if isinstance(exc, DagyError) else f"cannot read: {exc}"
+                self.problems.append(Problem(rel, 1, 1, message))
+            return []
+        if report:
+            self.problems += [Problem.from_error(e, rel) for e in analysis.problems]
+        return analysis.flows
+
+    def _duplicate_flows(self, flows: list[AnalyzedFlow], flow_files: list[str]) -> None:
+        if self.selected is None:
+            every = flows
+        else:  # only files that mention a checked flow's name can clash with it
+            wanted = {f.spec.name.encode() for f in flows}
+            others = [rel for rel in flow_files if not self.picked(rel)]
+            every = flows + [
+                flow
+                for rel in others
+                if any(name in self._bytes(rel) for name in wanted)
+                for flow in self._flows(rel)
+            ]
+        groups: dict[tuple[str, str], list[AnalyzedFlow]] = {}
+        for flow in sorted(every, key=lambda f: (f.path, f.line)):
+            groups.setdefault((flow.spec.name, flow.spec.version), []).append(flow)
+        for (name, version), group in groups.items():
+            where = " and ".join(f"{f.path}:{f.line}" for f in group)
+            for flow in self._sites(group, lambda f: f.path):
+                message = f"flow {name}@{version} is defined more than once: {where}"
+                hint = "give one of them another name or version"
+                self.problems.append(Problem(flow.path, flow.line, 1, message, hint))
+
+    def _bytes(self, rel: str) -> bytes:
+        if rel not in self.sources:
+            try:
+                self.sources[rel] = (self.root / rel).read_bytes()
+            except OSError:
+                self.sources[rel] = b""
+        return self.sources[rel]
+
+    def _sites(self, group: list[T], path_of: Callable[[T], str]) -> Iterable[T]:
+        """Where to report a clash: every later site, or the named ones in path mode."""
+        if len(group) < 2:
+            return []
+        later = [item for item in group[1:] if self.picked(path_of(item))]
+        if later or self.selected is None:
+            return later
+        return group[:1] if self.picked(path_of(group[0])) else []
+
+    def _deployments(self, manifests: list[Manifest]) -> None:
+        for group in duplicate_deployments(manifests):
+            for entry in self._sites(group, lambda e: e.manifest):
+                self.problems.append(
+                    Problem.from_error(duplicate_error(entry, group), entry.manifest)
+                )
+        for manifest in manifests:
+            for entry in manifest.deployments:
+                if self.picked(manifest.path) or self.picked(entry.flow_path):
+                    self._deployment_flow(entry)
+
+    def _deployment_flow(self, entry: DeploymentEntry) -> None:
+        """Check that the flow a deployment names exists, and that its namespace can be derived."""
+        what = f"deployment {entry.name!r}: {entry.flow_path}"
+        message, hint = None, None
+        if not (self.root / entry.flow_path).is_file():
+            message = f"{what} does not exist"
+            hint = "flow paths are relative to the folder of the dagy.toml"
+        elif not (flows := self._flows(entry.flow_path)):
+            message = f"{what} holds no valid @flow"
+        else:
+            functions = [f.spec.function for f in flows]
+            if entry.function is None and len(flows) > 1:
+                message = f"{what} holds several flows ({', '.join(functions)})"
+                hint = f'name one: flow = "{posixpath.basename(entry.flow_path)}:function"'
+            elif entry.function is not None and entry.function not in functions:
+                message = f"{what} has no flow {entry.function!r} (flows: {', '.join(functions)})"
+        if message is not None:
+            self.problems.append(Problem(entry.manifest, entry.line, 1, message, hint))
+        elif entry.namespace is None and self.settings.namespace_root is not None:
+            self._namespace(entry.flow_path, entry.manifest, entry.line, what)
+
+    def _namespace(self, flow_path: str, at: str, line: int, shown: str) -> None:
+        namespace_root = self.settings.namespace_root or ""
+        name = f"namespace_root {namespace_root or '.'!r} ({self.settings.config_path})"
+        try:
+            derive_namespace(
+                self.root / flow_path, self.root / namespace_root, root_name=name, shown=shown
+            )
+        except DagyError as exc:
+            self.problems.append(Problem(at, line, 1, exc.message, exc.hint))
+
+
+def _inside(path: Path, root: Path) -> str | None:
+    """`path` relative to `root` (POSIX), also through symlinked folders; None if outside."""
+    for candidate in (path, path.resolve()):
+        try:
+            return candidate.relative_to(root).as_posix()
+        except ValueError:
+            continue
+    return None

@@ -1,0 +1,243 @@
+"""`dagy-git deploy` end to end, as a user types it: the spec's deploy scenarios."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import ORDER_ETL, commit_all, git, run_cli, write
+
+FLOW = "flows/orders/order_etl.py"
+PROD = [
+    "--deployment",
+    "order-etl-prod",
+    "--namespace",
+    "data/orders",
+    "--tag",
+    "team=data-eng",
+    "--tag",
+    "env=prod",
+    "--tag",
+    "criticality=high",
+    "--schedule",
+    "0 6 * * *",
+]
+
+
+def deploy(repo: Path, *args: str) -> dict:
+    proc = run_cli("deploy", *args, "--json", cwd=repo)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
+@pytest.fixture
+def etl_repo(repo: Path) -> Path:
+    write(repo, FLOW, ORDER_ETL)
+    commit_all(repo, "add order_etl")
+    return repo
+
+
+def state(repo: Path) -> tuple[str, str, str]:
+    """HEAD, the index and the work tree status: what deploy must never touch."""
+    index = (repo / ".git" / "index").read_bytes()
+    return git(repo, "rev-parse", "HEAD"), str(hash(index)), git(repo, "status", "--porcelain")
+
+
+def test_first_deploy_registers_everything_the_spec_promises(etl_repo: Path) -> None:
+    before = state(etl_repo)
+    doc = deploy(etl_repo, FLOW, *PROD)
+    (result,) = doc["results"]
+    assert result["flow_name"] == "order_etl"
+    assert result["flow_version"] == "2.1.0"
+    assert result["deployment_name"] == "order-etl-prod"
+    assert result["namespace"] == "data/orders"
+    assert result["tags"] == {"team": "data-eng", "env": "prod", "criticality": "high"}
+    assert result["status"] == "registered"
+    assert result["deployment_version"] == 1
+    assert len(result["code_hash"]) == 64
+    assert state(etl_repo) == before, "deploy touched HEAD, the index or the work tree"
+    # one commit on the registry branch on top of nothing else
+    assert git(etl_repo, "rev-parse", "dagy/registry") == doc["registry_commit"]
+    tree = git(etl_repo, "ls-tree", "-r", "--name-only", "dagy/registry").splitlines()
+    assert "flows/order_etl/2.1.0/spec.json" in tree
+    assert "flows/order_etl/2.1.0/source/order_etl.py" in tree
+    assert "deployments/order-etl-prod.json" in tree
+    # the version tag is on the deployed source commit
+    head = git(etl_repo, "rev-parse", "HEAD")
+    assert git(etl_repo, "rev-parse", "dagy/order_etl/2.1.0^{commit}") == head
+    assert git(etl_repo, "cat-file", "-t", "dagy/order_etl/2.1.0") == "tag"
+    spec_out = run_cli("spec", FLOW, "--json", cwd=etl_repo)
+    assert json.loads(spec_out.stdout)[0]["code_hash"] == result["code_hash"]
+
+
+def test_unchanged_redeploy_skips_and_force_redeploys(etl_repo: Path) -> None:
+    first = deploy(etl_repo, FLOW, *PROD)
+    again = deploy(etl_repo, FLOW, *PROD)
+    (result,) = again["results"]
+    assert result["status"] == "skipped"
+    assert "code_hash unchanged" in result["reason"]
+    assert result["deployment_version"] == 1
+    assert again["registry_commit"] == first["registry_commit"], "a skip must not commit"
+    human = run_cli("deploy", FLOW, *PROD, cwd=etl_repo)
+    assert "skipped: code_hash unchanged" in human.stdout
+    forced = deploy(etl_repo, FLOW, *PROD, "--force")
+    assert forced["results"][0]["status"] == "updated"
+    assert forced["results"][0]["deployment_version"] == 2
+    assert forced["registry_commit"] != first["registry_commit"]
+
+
+def test_changed_code_updates_and_moves_the_version_tag(etl_repo: Path) -> None:
+    first = deploy(etl_repo, FLOW, *PROD)["results"][0]
+    flow = etl_repo / FLOW
+    flow.write_text(flow.read_text().replace("@task\ndef load", "@task(retries=3)\ndef load"))
+    head = commit_all(etl_repo, "retry load")
+    (result,) = deploy(etl_repo, FLOW, *PROD)["results"]
+    assert result["status"] == "updated"
+    assert result["code_hash"] != first["code_hash"]
+    assert result["deployment_version"] == 2
+    assert git(etl_repo, "rev-parse", "dagy/order_etl/2.1.0^{commit}") == head
+    shown = git(etl_repo, "show", f"dagy/order_etl/2.1.0:{FLOW}")
+    assert "@task(retries=3)" in shown
+    log = json.loads(run_cli("log", "order_etl", "--json", cwd=etl_repo).stdout)
+    assert [e["action"] for e in log] == ["updated", "registered"]
+    assert log[0]["code_hash"] == result["code_hash"]
+    assert log[1]["code_hash"] == first["code_hash"]
+
+
+def test_metadata_only_update(etl_repo: Path) -> None:
+    deploy(etl_repo, FLOW, *PROD)
+    (result,) = deploy(etl_repo, FLOW, *PROD[:-2], "--schedule", "0 7 * * *")["results"]
+    assert result["status"] == "metadata"
+    assert "schedule" in result["reason"]
+    assert result["deployment_version"] == 2
+    (result,) = deploy(etl_repo, FLOW, *PROD, "--tag", "tier=gold")["results"]
+    assert result["status"] == "metadata"
+    assert result["tags"]["tier"] == "gold"
+    assert result["deployment_version"] == 3
+
+
+def test_legacy_record_without_code_hash_is_registered_again(etl_repo: Path) -> None:
+    deploy(etl_repo, FLOW, *PROD)
+    # Rewrite record.json on the branch by hand, without code_hash (a legacy registration).
+    path = "flows/order_etl/2.1.0/record.json"
+    record = json.loads(git(etl_repo, "show", f"dagy/registry:{path}"))
+    del record["code_hash"]
+    work = etl_repo.parent / "legacy"
+    git(etl_repo, "worktree", "add", "-q", str(work), "dagy/registry")
+    (work / path).write_text(json.dumps(record, sort_keys=True, separators=(",", ":")) + "\n")
+    git(work, "commit", "-q", "-am", "legacy record")
+    git(etl_repo, "worktree", "remove", str(work))
+    (result,) = deploy(etl_repo, FLOW, *PROD)["results"]
+    assert result["status"] == "registered"
+    assert "legacy" in result["reason"]
+
+
+def test_namespace_of_a_registered_version_never_changes(etl_repo: Path) -> None:
+    deploy(etl_repo, FLOW, *PROD)
+    tip = git(etl_repo, "rev-parse", "dagy/registry")
+    proc = run_cli("deploy", FLOW, "--namespace", "billing", cwd=etl_repo)
+    assert proc.returncode == 1
+    assert "'data/orders'" in proc.stderr and "'billing'" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert git(etl_repo, "rev-parse", "dagy/registry") == tip
+
+
+def test_dry_run_writes_nothing(etl_repo: Path) -> None:
+    doc = deploy(etl_repo, FLOW, *PROD, "--dry-run")
+    assert doc["results"][0]["status"] == "registered"
+    refs = git(etl_repo, "for-each-ref", "--format=%(refname)")
+    assert "dagy" not in refs
+
+
+def test_dirty_file_is_recorded(etl_repo: Path) -> None:
+    (etl_repo / FLOW).write_text(ORDER_ETL.replace("2.1.0", "2.2.0"))
+    proc = run_cli("deploy", FLOW, cwd=etl_repo)
+    assert proc.returncode == 0, proc.stderr
+    assert "uncommitted" in proc.stdout + proc.stderr
+    record = json.loads(git(etl_repo, "show", "dagy/registry:flows/order_etl/2.2.0/record.json"))
+    assert record["dirty"] is True
+    # the registry stores the source as deployed, not as committed
+    stored = git(etl_repo, "show", "dagy/registry:flows/order_etl/2.2.0/source/order_etl.py")
+    assert 'version="2.2.0"' in stored
+
+
+def test_flow_version_override_and_hostile_version(etl_repo: Path) -> None:
+    (result,) = deploy(etl_repo, FLOW, "--flow-version", "--upload-pack=touch x")["results"]
+    assert result["flow_version"] == "--upload-pack=touch x"
+    assert not (etl_repo / "x").exists()
+    tags = git(etl_repo, "tag", "--list", "dagy/*")
+    assert "dagy/order_etl/--upload-pack%3Dtouch%20x" in tags.splitlines()
+    shown = json.loads(
+        run_cli("show", "order_etl@--upload-pack=touch x", "--json", cwd=etl_repo).stdout
+    )
+    assert shown["flow_spec"]["version"] == "--upload-pack=touch x"
+
+
+def test_errors_are_clear_and_write_nothing(etl_repo: Path) -> None:
+    write(etl_repo, "flows/bad.py", "from dagy import flow\n@flow\ndef f(:\n")
+    cases = [
+        (["flows/bad.py"], "flows/bad.py:3"),
+        (["flows/missing.py"], "no such file"),
+        ([FLOW, "--deployment", "bad name"], "deployment name"),
+        ([FLOW, "--tag", "novalue"], "KEY=VALUE"),
+        ([FLOW, "--schedule", "every day"], "schedule"),
+        ([FLOW, "--namespace", "../etc"], "namespace"),
+        ([FLOW, "--flow-version", ""], "version"),
+        (["../outside.py"], "outside"),
+    ]
+    for args, message in cases:
+        proc = run_cli("deploy", *args, cwd=etl_repo)
+        assert proc.returncode == 1, (args, proc.stderr)
+        assert message in proc.stderr, (args, proc.stderr)
+        assert "Traceback" not in proc.stderr
+    assert "dagy" not in git(etl_repo, "for-each-ref", "--format=%(refname)")
+
+
+def test_usage_error_exits_2(etl_repo: Path) -> None:
+    assert run_cli("deploy", "--no-such-option", cwd=etl_repo).returncode == 2
+    assert run_cli("deploy", cwd=etl_repo).returncode == 1
+
+
+def test_deploy_outside_a_repository(tmp_path: Path) -> None:
+    proc = run_cli("deploy", "--all", cwd=tmp_path)
+    assert proc.returncode == 1
+    assert "not inside a git repository" in proc.stderr
+
+
+def test_sdk_deploy_matches_cli(repo: Path) -> None:
+    write(repo, FLOW, ORDER_ETL.replace("from dagy import", "from dagy_git import"))
+    commit_all(repo, "add order_etl")
+    script = (
+        "import json, sys\n"
+        f"sys.path.insert(0, {str(repo / 'flows/orders')!r})\n"
+        "from order_etl import order_etl\n"
+        "r = order_etl.deploy(name='order-etl-prod', namespace='data/orders',"
+        " tags={'team': 'data-eng', 'env': 'prod', 'criticality': 'high'},"
+        " schedule='0 6 * * *')\n"
+        "print(json.dumps(r.to_json()))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", script], cwd=repo, capture_output=True, text=True, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
+    sdk = json.loads(proc.stdout)
+    assert sdk["status"] == "registered"
+    assert sdk["deployment_version"] == 1
+    cli = deploy(repo, FLOW, *PROD)["results"][0]
+    assert cli["status"] == "skipped"
+    assert cli["code_hash"] == sdk["code_hash"]
+    assert set(sdk) >= {
+        "flow_name",
+        "flow_version",
+        "deployment_name",
+        "namespace",
+        "tags",
+        "code_hash",
+        "status",
+        "deployment_version",
+        "reason",
+    }
