@@ -63,9 +63,7 @@ def _root(
 
 
 @app.command()
-def init(
-    remote: RemoteOpt = None,
-) -> None:
+def init() -> None:
     """Write a dagy.toml if missing and create the registry branch."""
     from .commands import init as cmd
 

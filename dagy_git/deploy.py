@@ -1,9 +1,9 @@
 """Deploy: compare what the work tree holds with the registry, then write what changed.
 
-`make_intents` turns targets into what each should look like in the registry (pure, from
-the work tree); `plan` compares intents with one registry snapshot and decides, per
-DESIGN.md's table, what to write (pure); `deploy` runs plan → write, re-planning against
-the new state whenever another writer won a race (locally or on the remote).
+`make_intents` turns targets into what each should look like in the registry (from the
+work tree); `plan.plan` compares intents with one registry snapshot and decides what to
+write (pure); `run_deploy` runs plan → write, re-planning against the new state whenever
+another writer won a race (locally or on the remote).
 """
 
 from __future__ import annotations
@@ -17,15 +17,13 @@ from . import gitio
 from .errors import DagyError, RefusedError
 from .hashing import code_hash
 from .names import validate_name, validate_namespace, validate_tags, validate_version
-from .spec import DeploymentRecord, FlowRecord, FlowSpec
+from .plan import STATUSES, DeployResult, Intent, Plan, plan
 
 if TYPE_CHECKING:
     from .analyze import AnalyzedFlow
-    from .registry import FlowVersionWrite, Snapshot, Transaction
+    from .registry import Snapshot, Transaction
     from .targets import Target
     from .workspace import Workspace
-
-STATUSES = ("registered", "updated", "metadata", "skipped")
 
 
 @dataclass(frozen=True)
@@ -44,51 +42,6 @@ class DeployOptions:
     push: bool = False
     remote: str | None = None
     atomic: bool = True
-
-
-@dataclass(frozen=True)
-class Intent:
-    """What one target should look like in the registry."""
-
-    spec: FlowSpec
-    code_hash: str
-    source_file_hash: str
-    namespace: str
-    source_path: str
-    source: bytes
-    dirty: bool
-    flow_tags: dict[str, str]
-    deployment: str | None = None
-    deployment_tags: dict[str, str] = field(default_factory=dict)
-    # None = keep what the deployment has (CLI/SDK); manifests always say (authoritative).
-    schedule: str | None = None
-    parameters: dict[str, Any] | None = None
-    authoritative: bool = False
-
-    @property
-    def key(self) -> tuple[str, str]:
-        return self.spec.name, self.spec.version
-
-
-@dataclass
-class DeployResult:
-    """One row of `deploy --json`: what happened to one target."""
-
-    flow_name: str
-    flow_version: str
-    deployment_name: str | None
-    namespace: str
-    tags: dict[str, str]
-    code_hash: str
-    status: str
-    deployment_version: int | None
-    reason: str
-    source_path: str = ""
-    dirty: bool = False
-
-    def to_json(self) -> dict[str, Any]:
-        """The public JSON shape (DESIGN.md); fields may be added, never renamed."""
-        return dict(self.__dict__)
 
 
 @dataclass
@@ -119,10 +72,6 @@ def utc_now() -> str:
     """The registry's timestamp format: ISO 8601, UTC, milliseconds."""
     now = datetime.now(timezone.utc)
     return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
-
-
-# ---------------------------------------------------------------------------------------
-# intents: from the work tree
 
 
 def make_intents(ws: Workspace, targets: list[Target], opts: DeployOptions) -> list[Intent]:
@@ -204,195 +153,6 @@ def _check_consistent(intents: list[Intent]) -> None:
                 )
 
 
-# ---------------------------------------------------------------------------------------
-# plan: intents vs one registry snapshot (pure)
-
-
-@dataclass
-class Plan:
-    """What to write, and what each target's result will be."""
-
-    results: list[DeployResult]
-    flows: list[FlowVersionWrite]
-    deployments: list[DeploymentRecord]
-
-    @property
-    def writes(self) -> bool:
-        return bool(self.flows or self.deployments)
-
-
-def _flow_decision(
-    intent: Intent,
-    record: FlowRecord | None,
-    stored_tags: dict[str, str],
-    new_tags: dict[str, str],
-    opts: DeployOptions,
-    immutable: bool,
-) -> tuple[str, str]:
-    """DESIGN.md's deploy table for a flow version: (action, reason)."""
-    if record is None:
-        return "registered", "first deploy"
-    if record.code_hash is None:
-        return "registered", "legacy record without code_hash"
-    if record.code_hash != intent.code_hash:
-        if immutable and not opts.force:
-            raise RefusedError(
-                f"{intent.spec.name}@{intent.spec.version} is already registered with other code "
-                f"(code_hash {record.code_hash[:12]}, now {intent.code_hash[:12]}) and "
-                "immutable_versions is on",
-                hint=f"bump version= in {intent.source_path}, or pass --force",
-            )
-        return "updated", "code_hash changed"
-    if new_tags != stored_tags:
-        return "metadata", "tags changed"
-    if opts.force:
-        return "updated", "forced"
-    return "skipped", "code_hash unchanged"
-
-
-def plan(
-    intents: list[Intent],
-    snap: Snapshot,
-    opts: DeployOptions,
-    now: str,
-    source_commit: str | None,
-    mutable_versions: tuple[str, ...] = ("latest",),
-    immutable_versions: bool = False,
-) -> Plan:
-    """Decide, per target, what the registry needs (DESIGN.md "Deploy")."""
-    from .registry import FlowVersionWrite
-
-    records = snap.records(sorted({i.key for i in intents}))
-    flow_writes: dict[tuple[str, str], FlowVersionWrite] = {}
-    flow_outcome: dict[tuple[str, str], tuple[str, str, dict[str, str]]] = {}
-    for intent in intents:
-        if intent.key in flow_outcome:
-            continue
-        name, version = intent.key
-        record = records.get(intent.key)
-        if record is not None and record.namespace != intent.namespace:
-            raise RefusedError(
-                f"{name}@{version} is registered in namespace {record.namespace!r}; "
-                f"this deploy would put it in {intent.namespace!r} ({intent.source_path})",
-                hint="a flow version's namespace never changes: deploy a new version, or pass "
-                f"--namespace {record.namespace!r}"
-                if record.namespace
-                else "a flow version's namespace never changes: deploy a new version",
-            )
-        stored_tags = snap.flow_tags(name, version) if record else {}
-        new_tags = {**stored_tags, **intent.flow_tags}
-        immutable = immutable_versions and version not in mutable_versions
-        action, reason = _flow_decision(intent, record, stored_tags, new_tags, opts, immutable)
-        flow_outcome[intent.key] = (action, reason, new_tags)
-        if action == "skipped":
-            continue
-        code_changed = action in ("registered", "updated")
-        flow_writes[intent.key] = FlowVersionWrite(
-            record=FlowRecord(
-                flow_name=name,
-                flow_version=version,
-                namespace=intent.namespace,
-                code_hash=intent.code_hash,
-                source_file_hash=intent.source_file_hash,
-                source_path=intent.source_path if code_changed else record.source_path,  # type: ignore[union-attr]
-                source_commit=source_commit if code_changed else record.source_commit,  # type: ignore[union-attr]
-                dirty=intent.dirty if code_changed else record.dirty,  # type: ignore[union-attr]
-                registered_at=record.registered_at if record else now,
-                updated_at=now,
-            ),
-            spec=intent.spec.to_json(),
-            tags=new_tags,
-            source=(Path(intent.source_path).name, intent.source) if code_changed else None,
-            action=action,
-        )
-
-    results: list[DeployResult] = []
-    dep_writes: list[DeploymentRecord] = []
-    for intent in intents:
-        action, reason, tags = flow_outcome[intent.key]
-        status, dep_version = action, None
-        if intent.deployment:
-            dep, dep_action, dep_reason = _deployment(intent, snap, tags, opts, now, action)
-            dep_version = dep.deployment_version
-            if dep_action != "skipped":
-                dep_writes.append(dep)
-                if status in ("skipped", "metadata"):
-                    status, reason = dep_action, dep_reason
-            tags = dep.tags
-        results.append(
-            DeployResult(
-                flow_name=intent.spec.name,
-                flow_version=intent.spec.version,
-                deployment_name=intent.deployment,
-                namespace=intent.namespace,
-                tags=tags,
-                code_hash=intent.code_hash,
-                status=status,
-                deployment_version=dep_version,
-                reason=reason,
-                source_path=intent.source_path,
-                dirty=intent.dirty,
-            )
-        )
-    return Plan(results, list(flow_writes.values()), dep_writes)
-
-
-def _deployment(
-    intent: Intent,
-    snap: Snapshot,
-    flow_tags: dict[str, str],
-    opts: DeployOptions,
-    now: str,
-    flow_action: str,
-) -> tuple[DeploymentRecord, str, str]:
-    """The deployment record an intent asks for, and whether it is new, changed or the same."""
-    assert intent.deployment is not None  # callers check; not user input
-    old = snap.deployment(intent.deployment)
-    if old is not None and old.flow_name != intent.spec.name:
-        raise RefusedError(
-            f"deployment {intent.deployment!r} deploys flow {old.flow_name!r}, "
-            f"not {intent.spec.name!r} ({intent.source_path})",
-            hint="choose another deployment name",
-        )
-    keep = old is not None and not intent.authoritative
-    schedule = intent.schedule if intent.schedule is not None or not keep else old.schedule  # type: ignore[union-attr]
-    parameters = (
-        intent.parameters if intent.parameters is not None or not keep else old.parameters  # type: ignore[union-attr]
-    ) or {}
-    tags = {**flow_tags, **intent.deployment_tags}
-    new = DeploymentRecord(
-        name=intent.deployment,
-        flow_name=intent.spec.name,
-        flow_version=intent.spec.version,
-        namespace=intent.namespace,
-        tags=tags,
-        schedule=schedule,
-        parameters=parameters,
-        deployment_version=1,
-        code_hash=intent.code_hash,
-        created_at=old.created_at if old else now,
-        updated_at=now,
-    )
-    if old is None:
-        return new, "registered", "new deployment"
-    same = new.model_dump(
-        exclude={"deployment_version", "created_at", "updated_at"}
-    ) == old.model_dump(exclude={"deployment_version", "created_at", "updated_at"})
-    if same and not opts.force and flow_action in ("skipped", "metadata"):
-        return old, "skipped", "unchanged"
-    bumped = new.model_copy(update={"deployment_version": old.deployment_version + 1})
-    changed = [
-        f
-        for f in ("flow_version", "namespace", "code_hash", "tags", "schedule", "parameters")
-        if getattr(new, f) != getattr(old, f)
-    ]
-    return bumped, "metadata", (f"{', '.join(changed)} changed" if changed else "forced")
-
-
-# ---------------------------------------------------------------------------------------
-# apply: plan against the registry, write, retry when another writer won
-
-
 def run_deploy(ws: Workspace, targets: list[Target], opts: DeployOptions) -> DeployReport:
     """Deploy `targets`: one registry commit for all of them (or none when nothing changed)."""
     from .publish import commit_with_retry
@@ -408,11 +168,11 @@ def run_deploy(ws: Workspace, targets: list[Target], opts: DeployOptions) -> Dep
         p = plan(
             intents,
             snap,
-            opts,
-            utc_now(),
-            source_commit,
-            settings.mutable_versions,
-            settings.immutable_versions,
+            force=opts.force,
+            now=utc_now(),
+            source_commit=source_commit,
+            mutable_versions=settings.mutable_versions,
+            immutable_versions=settings.immutable_versions,
         )
         if not p.writes:
             return p, None

@@ -26,7 +26,7 @@ from .errors import DagyError, SpecError
 
 if TYPE_CHECKING:
     from .analyze import AnalyzedFlow
-    from .deploy import DeployResult
+    from .plan import DeployResult
     from .spec import FlowSpec
 
 __all__ = ["Flow", "Task", "flow", "task"]
