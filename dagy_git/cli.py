@@ -72,7 +72,10 @@ def init() -> None:
 
 @app.command()
 def spec(
-    target: Annotated[str, typer.Argument(help="PATH[:FUNCTION] of a flow file.")],
+    targets: Annotated[
+        list[str] | None,
+        typer.Argument(help="PATH[:FUNCTION] of flow files (default: every flow)."),
+    ] = None,
     namespace: Annotated[
         str | None, typer.Option("--namespace", help="Explicit namespace.")
     ] = None,
@@ -81,7 +84,9 @@ def spec(
     """Print each flow's canonical spec, code_hash, source_file_hash and namespace."""
     from .commands import spec as cmd
 
-    raise typer.Exit(cmd.run(target, namespace=namespace, json_out=json_out, cwd=_cwd()))
+    raise typer.Exit(
+        cmd.run(list(targets or []), namespace=namespace, json_out=json_out, cwd=_cwd())
+    )
 
 
 @app.command()

@@ -85,8 +85,6 @@ def resolve(ws: Workspace, texts: list[str]) -> list[Target]:
 
 def resolve_all(ws: Workspace) -> list[Target]:
     """Every manifest deployment, plus every discovered flow that no deployment names."""
-    from .config import discover_flow_files
-
     targets: list[Target] = []
     named: set[tuple[str, str]] = set()
     cache: dict[str, tuple[Path, str, list[AnalyzedFlow]]] = {}
@@ -103,9 +101,22 @@ def resolve_all(ws: Workspace) -> list[Target]:
                 )
             named.add((rel, chosen[0].spec.function))
             targets.append(Target(chosen[0], path, rel, entry))
+    return targets + [
+        t for t in discovered(ws, cache) if (t.rel_path, t.flow.spec.function) not in named
+    ]
+
+
+def discovered(
+    ws: Workspace, cache: dict[str, tuple[Path, str, list[AnalyzedFlow]]] | None = None
+) -> list[Target]:
+    """Every flow of every flow file (`flow_paths`, or every .py file that imports dagy)."""
+    from .config import discover_flow_files
+
+    cache = {} if cache is None else cache
+    targets: list[Target] = []
     for rel in discover_flow_files(ws.settings, ws.files):
         if rel not in cache:
             cache[rel] = _load(ws, rel, ws.root)
         path, _, flows = cache[rel]
-        targets += [Target(f, path, rel) for f in flows if (rel, f.spec.function) not in named]
+        targets += [Target(f, path, rel) for f in flows]
     return targets

@@ -63,3 +63,17 @@ def test_spec_prints_canonical_spec_and_hashes(repo: Path) -> None:
     assert item["code_hash"] in human.stdout
     missing = run_cli("spec", "data/orders/order_etl.py:nope", cwd=pipelines)
     assert missing.returncode == 1 and "no flow function 'nope'" in missing.stderr
+
+
+def test_spec_without_targets_covers_every_flow(repo: Path) -> None:
+    write(repo, "a/one.py", ORDER_ETL)
+    write(repo, "b/two.py", ORDER_ETL.replace('name="order_etl"', 'name="other"'))
+    write(repo, "b/notes.py", "print('no flows here')\n")
+    commit_all(repo)
+    items = json.loads(run_cli("spec", "--json", cwd=repo).stdout)
+    assert [(i["path"], i["flow_spec"]["name"], i["namespace"]) for i in items] == [
+        ("a/one.py", "order_etl", "a"),
+        ("b/two.py", "other", "b"),
+    ]
+    both = json.loads(run_cli("spec", "a/one.py", "b/two.py:order_etl", "--json", cwd=repo).stdout)
+    assert [i["path"] for i in both] == ["a/one.py", "b/two.py"]

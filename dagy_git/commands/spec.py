@@ -11,11 +11,11 @@ from ..output import print_json, say
 from ..workspace import open_workspace
 
 
-def run(target: str, *, namespace: str | None, json_out: bool, cwd: Path) -> int:
+def run(targets: list[str], *, namespace: str | None, json_out: bool, cwd: Path) -> int:
     """Print the spec, code_hash, source_file_hash and namespace of each selected flow."""
     ws = open_workspace(cwd)
     items = []
-    for t in tg.resolve(ws, [target]):
+    for t in tg.resolve(ws, targets) if targets else tg.discovered(ws):
         ns = resolve_namespace(namespace, t.file_path, ws.settings, ws.cwd)
         items.append(
             {
