@@ -103,9 +103,10 @@ def make_intents(ws: Workspace, targets: list[Target], opts: DeployOptions) -> l
         spec = target.flow.spec
         name = opts.flow_name or spec.name
         version = opts.flow_version or (entry.flow_version if entry else None) or spec.version
+        chash = target.flow.code_hash
         if (name, version) != (spec.name, spec.version):
             spec = spec.model_copy(update={"name": name, "version": version})
-        chash = code_hash(spec.to_json(), target.flow.source_file_hash)
+            chash = code_hash(spec.to_json(), target.flow.source_file_hash)
         explicit_ns = opts.namespace or (entry.namespace if entry else None) or target.namespace
         namespace = resolve_namespace(explicit_ns, target.file_path, ws.settings, ws.cwd)
         flow_tags = {**inherited_tags(ws.manifests, target.rel_path), **explicit_tags}

@@ -8,6 +8,7 @@ resolved (symlinks followed) on both sides, as Dagy's `Path(...).resolve()` does
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -29,8 +30,10 @@ def derive_namespace(
     """
     shown = shown or str(file_path)
     root_name = root_name or f"the namespace root {root}"
-    real_root = root.resolve()
-    folder = file_path.resolve().parent
+    real_root = _real(root)
+    # Folders are shared by many flow files: resolve each once (a file that is itself a
+    # link is resolved whole, as Dagy does).
+    folder = file_path.resolve().parent if file_path.is_symlink() else _real(file_path.parent)
     if folder != real_root and real_root not in folder.parents:
         raise DagyError(
             f"{shown} is outside {root_name}, so no namespace can be derived",
@@ -47,6 +50,11 @@ def derive_namespace(
             hint="rename the folder (letters, digits, '_', '.', '-') "
             "or give the namespace explicitly (--namespace, or namespace = in dagy.toml)",
         ) from exc
+
+
+@lru_cache(maxsize=4096)
+def _real(path: Path) -> Path:
+    return path.resolve()
 
 
 def namespace_root(settings: Settings, cwd: Path) -> Path:

@@ -121,7 +121,9 @@ def plan(
     """Decide, per target, what the registry needs (DESIGN.md "Deploy")."""
     from .registry import FlowVersionWrite
 
-    records = snap.records(sorted({i.key for i in intents}))
+    keys = sorted({i.key for i in intents})
+    records = snap.records(keys)
+    stored = snap.flow_tags_many([k for k in keys if k in records])
     flow_writes: dict[tuple[str, str], FlowVersionWrite] = {}
     flow_outcome: dict[tuple[str, str], tuple[str, str, dict[str, str]]] = {}
     for intent in intents:
@@ -138,7 +140,7 @@ def plan(
                 if record.namespace
                 else "a flow version's namespace never changes: deploy a new version",
             )
-        stored_tags = snap.flow_tags(name, version) if record else {}
+        stored_tags = stored.get(intent.key, {})
         new_tags = {**stored_tags, **intent.flow_tags}
         immutable = immutable_versions and version not in mutable_versions
         action, reason = _flow_decision(intent, record, stored_tags, new_tags, force, immutable)

@@ -40,6 +40,7 @@ MARKER = "dagy-registry.json"
 FORMAT = 1
 M = TypeVar("M", bound=BaseModel)
 Key = tuple[str, str]
+_BY_PATH_MAX = 8  # past this many paths, one `ls-tree -r` and reads by id are cheaper
 
 
 def flow_dir(name: str, version: str) -> str:
@@ -188,14 +189,21 @@ class Snapshot:
         return self._listing
 
     def _blobs(self, paths: list[str]) -> dict[str, bytes | None]:
-        """Blob contents by path, in one batch (None where absent)."""
+        """Blob contents by path, in one batch (None where absent).
+
+        A few paths are read as `<commit>:<path>`; more go through one `ls-tree -r` and are
+        read by blob id, each distinct blob once (by path, git walks the tree for every
+        one, which costs ~0.5 ms each in a large registry).
+        """
         if self.commit is None or not paths:
             return dict.fromkeys(paths)
+        if self._listing is None and len(paths) > _BY_PATH_MAX:
+            self.listing()
         if self._listing is not None:
-            names = [self._listing.get(p) for p in paths]
-            wanted = [n for n in names if n is not None]
-            objs = iter(self.reader.read_many(wanted))
-            got = [next(objs) if n is not None else None for n in names]
+            ids = [self._listing.get(p) for p in paths]
+            unique = list(dict.fromkeys(i for i in ids if i is not None))
+            by_id = dict(zip(unique, self.reader.read_many(unique), strict=True))
+            got = [by_id[i] if i is not None else None for i in ids]
         else:
             got = self.reader.read_many([f"{self.commit}:{p}" for p in paths])
         return {
@@ -307,15 +315,26 @@ class Snapshot:
 
     def flow_tags(self, name: str, version: str) -> dict[str, str]:
         """The dagy tags of one flow version (`{}` when none or not registered)."""
-        path = f"{flow_dir(*self._key(name, version))}/tags.json"
-        return self._tags_json(path, self._blobs([path])[path])
+        return self.flow_tags_many([(name, version)])[(name, version)]
+
+    def flow_tags_many(self, keys: list[Key] | None = None) -> dict[Key, dict[str, str]]:
+        """The dagy tags of `keys` (default: every registered version), in one batch."""
+        keys = self.flow_versions() if keys is None else [self._key(*k) for k in keys]
+        paths = [f"{flow_dir(n, v)}/tags.json" for n, v in keys]
+        blobs = self._blobs(paths)
+        # Many versions share one tags.json text (a team's manifest tags): parse each once.
+        parsed: dict[bytes | None, dict[str, str]] = {}
+        out: dict[Key, dict[str, str]] = {}
+        for key, path in zip(keys, paths, strict=True):
+            data = blobs[path]
+            if data not in parsed:
+                parsed[data] = self._tags_json(path, data)
+            out[key] = dict(parsed[data])
+        return out
 
     def all_flow_tags(self) -> dict[Key, dict[str, str]]:
         """The dagy tags of every registered flow version, read in one batch."""
-        keys = self.flow_versions()
-        paths = [f"{flow_dir(n, v)}/tags.json" for n, v in keys]
-        blobs = self._blobs(paths)
-        return {k: self._tags_json(p, blobs[p]) for k, p in zip(keys, paths, strict=True)}
+        return self.flow_tags_many()
 
     def source(self, name: str, version: str) -> tuple[str, bytes] | None:
         """The deployed flow file of one flow version: `(basename, bytes)`, or None."""

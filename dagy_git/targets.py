@@ -17,6 +17,9 @@ if TYPE_CHECKING:
     from .workspace import Workspace
 
 
+Loaded = tuple[Path, str, list[AnalyzedFlow]]  # a flow file: path, repo-relative path, flows
+
+
 @dataclass(frozen=True)
 class Target:
     """One flow to act on, and the manifest deployment that names it (if any)."""
@@ -55,17 +58,21 @@ def pick(flows: list[AnalyzedFlow], function: str | None, where: str) -> list[An
     return chosen
 
 
-def _load(ws: Workspace, path_text: str, base: Path) -> tuple[Path, str, list[AnalyzedFlow]]:
+def _load(ws: Workspace, path_text: str, base: Path) -> Loaded:
     path = (base / path_text).resolve()
     try:
         rel = path.relative_to(ws.root).as_posix()
     except ValueError:
         raise DagyError(f"{path_text}: outside the repository {ws.root}") from None
+    return _analyse(path, rel, path_text, ws.root)
+
+
+def _analyse(path: Path, rel: str, path_text: str, root: Path) -> Loaded:
     if not path.is_file():
         raise DagyError(f"{path_text}: no such file")
     if path.suffix != ".py":
         raise DagyError(f"{path_text}: not a Python file", hint="name a .py flow file")
-    return path, rel, build_flows(path, repo_root=ws.root, display_path=rel)
+    return path, rel, build_flows(path, repo_root=root, display_path=rel)
 
 
 def resolve(ws: Workspace, texts: list[str]) -> list[Target]:
@@ -85,38 +92,59 @@ def resolve(ws: Workspace, texts: list[str]) -> list[Target]:
 
 def resolve_all(ws: Workspace) -> list[Target]:
     """Every manifest deployment, plus every discovered flow that no deployment names."""
+    from .config import discover_flow_files
+
+    entries = [(m, e) for m in ws.manifests for e in m.deployments]
+    found = discover_flow_files(ws.settings, ws.files)
+    loaded = analyse_all(ws, [e.flow_path for _, e in entries] + found)
     targets: list[Target] = []
     named: set[tuple[str, str]] = set()
-    cache: dict[str, tuple[Path, str, list[AnalyzedFlow]]] = {}
-    for manifest in ws.manifests:
-        for entry in manifest.deployments:
-            if entry.flow_path not in cache:
-                cache[entry.flow_path] = _load(ws, entry.flow_path, ws.root)
-            path, rel, flows = cache[entry.flow_path]
-            where = f"{manifest.path}:{entry.line}: deployment {entry.name!r}: {rel}"
-            chosen = pick(flows, entry.function, where)
-            if len(chosen) > 1:
-                raise DagyError(
-                    f"{where} holds several flows", hint='write flow = "file.py:function"'
-                )
-            named.add((rel, chosen[0].spec.function))
-            targets.append(Target(chosen[0], path, rel, entry))
-    return targets + [
-        t for t in discovered(ws, cache) if (t.rel_path, t.flow.spec.function) not in named
-    ]
+    for manifest, entry in entries:
+        path, rel, flows = loaded[entry.flow_path]
+        where = f"{manifest.path}:{entry.line}: deployment {entry.name!r}: {rel}"
+        chosen = pick(flows, entry.function, where)
+        if len(chosen) > 1:
+            raise DagyError(f"{where} holds several flows", hint='write flow = "file.py:function"')
+        named.add((rel, chosen[0].spec.function))
+        targets.append(Target(chosen[0], path, rel, entry))
+    for rel in found:
+        path, _, flows = loaded[rel]
+        targets += [Target(f, path, rel) for f in flows if (rel, f.spec.function) not in named]
+    return targets
 
 
-def discovered(
-    ws: Workspace, cache: dict[str, tuple[Path, str, list[AnalyzedFlow]]] | None = None
-) -> list[Target]:
+def discovered(ws: Workspace) -> list[Target]:
     """Every flow of every flow file (`flow_paths`, or every .py file that imports dagy)."""
     from .config import discover_flow_files
 
-    cache = {} if cache is None else cache
-    targets: list[Target] = []
-    for rel in discover_flow_files(ws.settings, ws.files):
-        if rel not in cache:
-            cache[rel] = _load(ws, rel, ws.root)
-        path, _, flows = cache[rel]
-        targets += [Target(f, path, rel) for f in flows]
-    return targets
+    loaded = analyse_all(ws, discover_flow_files(ws.settings, ws.files))
+    return [Target(f, path, rel) for path, rel, flows in loaded.values() for f in flows]
+
+
+def analyse_all(ws: Workspace, rels: list[str]) -> dict[str, Loaded]:
+    """Analyse repo-relative flow files (each once, on every core for a large repository).
+
+    Raises the problem of the first failing file, in the order given.
+    """
+    from functools import partial
+
+    from .workers import chunked_map
+
+    unique = list(dict.fromkeys(rels))
+    results = chunked_map(partial(_load_chunk, ws.root), unique)
+    loaded: dict[str, Loaded] = {}
+    for rel, res in zip(unique, results, strict=True):
+        if isinstance(res, DagyError):
+            raise res
+        loaded[rel] = res
+    return loaded
+
+
+def _load_chunk(root: Path, rels: list[str]) -> list[Loaded | DagyError]:
+    out: list[Loaded | DagyError] = []
+    for rel in rels:
+        try:
+            out.append(_analyse(root / rel, rel, rel, root))
+        except DagyError as exc:
+            out.append(exc)
+    return out

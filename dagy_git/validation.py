@@ -124,6 +124,7 @@ class _Check:
             files = files + sorted(self.selected.difference(files))
         flow_files = discover_flow_files(self.settings, files, sources=self.sources)
         checked = [f for f in flow_files if self.picked(f)]
+        self._prefetch(checked)
         flows = [flow for rel in checked for flow in self._flows(rel, report=True)]
         self._duplicate_flows(flows, flow_files)
         manifests, errors = collect_manifests(self.root, files)
@@ -138,6 +139,18 @@ class _Check:
                     self._namespace(rel, rel, found[0].line, "this flow file")
         n_manifests = sum(1 for m in manifests if self.picked(m.path))
         return Report(sorted(set(self.problems)), len(flows), len(checked) + n_manifests)
+
+    def _prefetch(self, rels: list[str]) -> None:
+        """Analyse many files up front, on every core (errors are kept for `_flows`)."""
+        from functools import partial
+
+        from .workers import chunked_map
+
+        for rel, res in zip(
+            rels, chunked_map(partial(_analyse_chunk, self.root), rels), strict=True
+        ):
+            if isinstance(res, FileAnalysis):
+                self.analyses[rel] = res
 
     def _analysis(self, rel: str) -> FileAnalysis:
         if rel not in self.analyses:
@@ -251,3 +264,15 @@ def _inside(path: Path, root: Path) -> str | None:
         except ValueError:
             continue
     return None
+
+
+def _analyse_chunk(root: Path, rels: list[str]) -> list[FileAnalysis | None]:
+    """Worker side of `_prefetch`: an analysis per file, None where it must be redone here."""
+    out: list[FileAnalysis | None] = []
+    for rel in rels:
+        try:
+            source = (root / rel).read_bytes()
+            out.append(analyze_source(source, rel, repo_root=root, file_path=root / rel))
+        except (OSError, DagyError):
+            out.append(None)  # `_flows` reads it again and reports the problem
+    return out
