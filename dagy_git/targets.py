@@ -58,35 +58,43 @@ def pick(flows: list[AnalyzedFlow], function: str | None, where: str) -> list[An
     return chosen
 
 
-def _load(ws: Workspace, path_text: str, base: Path) -> Loaded:
-    path = (base / path_text).resolve()
+def _locate(ws: Workspace, path_text: str) -> str:
+    """The repo-relative path of a flow file named on the command line (checked)."""
+    path = (ws.cwd / path_text).resolve()
     try:
         rel = path.relative_to(ws.root).as_posix()
     except ValueError:
         raise DagyError(f"{path_text}: outside the repository {ws.root}") from None
-    return _analyse(path, rel, path_text, ws.root)
+    _check(path, path_text)
+    return rel
 
 
-def _analyse(path: Path, rel: str, path_text: str, root: Path) -> Loaded:
+def _check(path: Path, path_text: str) -> None:
     if not path.is_file():
         raise DagyError(f"{path_text}: no such file")
     if path.suffix != ".py":
         raise DagyError(f"{path_text}: not a Python file", hint="name a .py flow file")
-    return path, rel, build_flows(path, repo_root=root, display_path=rel)
 
 
 def resolve(ws: Workspace, texts: list[str]) -> list[Target]:
     """Targets from `PATH[:FUNCTION]` arguments (relative to the working directory)."""
     from .artifact import read_artifact
 
-    targets: list[Target] = []
+    wanted: list[tuple[str, str | None] | Target] = []
     for text in texts:
         if text.endswith(".zip"):
-            targets.append(read_artifact((ws.cwd / text).resolve()))
+            wanted.append(read_artifact((ws.cwd / text).resolve()))
+        else:
+            path_text, function = split_target(text)
+            wanted.append((_locate(ws, path_text), function))
+    loaded = analyse_all(ws, [w[0] for w in wanted if isinstance(w, tuple)])
+    targets: list[Target] = []
+    for item in wanted:
+        if isinstance(item, Target):
+            targets.append(item)
             continue
-        path_text, function = split_target(text)
-        path, rel, flows = _load(ws, path_text, ws.cwd)
-        targets += [Target(f, path, rel) for f in pick(flows, function, rel)]
+        path, rel, flows = loaded[item[0]]
+        targets += [Target(f, path, rel) for f in pick(flows, item[1], rel)]
     return targets
 
 
@@ -143,8 +151,10 @@ def analyse_all(ws: Workspace, rels: list[str]) -> dict[str, Loaded]:
 def _load_chunk(root: Path, rels: list[str]) -> list[Loaded | DagyError]:
     out: list[Loaded | DagyError] = []
     for rel in rels:
+        path = root / rel
         try:
-            out.append(_analyse(root / rel, rel, rel, root))
+            _check(path, rel)
+            out.append((path, rel, build_flows(path, repo_root=root, display_path=rel)))
         except DagyError as exc:
             out.append(exc)
     return out
