@@ -29,6 +29,9 @@ TagOpt = Annotated[
     Optional[list[str]],  # noqa: UP045 - typer needs Optional at runtime on 3.10
     typer.Option("--tag", help="KEY=VALUE dagy tag; repeat for more (AND when filtering)."),
 ]
+NamespaceOpt = Annotated[
+    str | None, typer.Option("--namespace", help="Explicit namespace (default: derived).")
+]
 RemoteOpt = Annotated[
     Optional[str],  # noqa: UP045
     typer.Option(
@@ -76,9 +79,7 @@ def spec(
         list[str] | None,
         typer.Argument(help="PATH[:FUNCTION] of flow files (default: every flow)."),
     ] = None,
-    namespace: Annotated[
-        str | None, typer.Option("--namespace", help="Explicit namespace.")
-    ] = None,
+    namespace: NamespaceOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Print each flow's canonical spec, code_hash, source_file_hash and namespace."""
@@ -107,9 +108,7 @@ def build(
         list[str] | None, typer.Argument(help="PATH[:FUNCTION] of flows (default: all).")
     ] = None,
     out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("dist"),
-    namespace: Annotated[
-        str | None, typer.Option("--namespace", help="Explicit namespace.")
-    ] = None,
+    namespace: NamespaceOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Build reproducible artifacts: dist/<flow>-<version>.zip with metadata.json and source."""
@@ -129,9 +128,7 @@ def deploy(
         bool, typer.Option("--all", help="Every manifest deployment and every flow.")
     ] = False,
     deployment: Annotated[str | None, typer.Option("--deployment", help="Deployment name.")] = None,
-    namespace: Annotated[
-        str | None, typer.Option("--namespace", help="Explicit namespace.")
-    ] = None,
+    namespace: NamespaceOpt = None,
     flow_name: Annotated[
         str | None, typer.Option("--flow-name", help="Override the flow name.")
     ] = None,

@@ -204,38 +204,12 @@ def _subject(p: Plan) -> str:
     return "deploy: " + (", ".join(parts) or "no changes")
 
 
-def deploy_sdk(
-    flow: AnalyzedFlow,
-    file_path: Path,
-    *,
-    name: str | None = None,
-    namespace: str | None = None,
-    tags: dict[str, str] | None = None,
-    schedule: str | None = None,
-    parameters: dict[str, Any] | None = None,
-    force: bool = False,
-    push: bool = False,
-    flow_version: str | None = None,
-    dry_run: bool = False,
-    remote: str | None = None,
-) -> DeployResult:
+def deploy_flow(flow: AnalyzedFlow, file_path: Path, opts: DeployOptions) -> DeployResult:
     """`my_flow.deploy(...)`: the CLI's deploy of one flow, returning its one result."""
     from .targets import Target
     from .workspace import open_workspace
 
     file_path = file_path.resolve()
     ws = open_workspace(Path.cwd(), within=file_path.parent)
-    opts = DeployOptions(
-        deployment=name,
-        namespace=namespace,
-        flow_version=flow_version,
-        tags=dict(tags or {}),
-        schedule=schedule,
-        parameters=parameters,
-        force=force,
-        dry_run=dry_run,
-        push=push,
-        remote=remote,
-    )
     report = run_deploy(ws, [Target(flow, file_path, ws.rel(file_path))], opts)
     return report.results[0]

@@ -62,6 +62,11 @@ def error(message: str, hint: str | None = None) -> None:
         sys.stderr.write(f"hint: {hint}\n")
 
 
+def tags_text(tags: dict[str, str]) -> str:
+    """Tags as `k=v, k=v`, sorted by key, for humans."""
+    return ", ".join(f"{k}={v}" for k, v in sorted(tags.items()))
+
+
 def short(sha: str | None, n: int = 12) -> str:
     """A short form of a hash for humans."""
     return sha[:n] if sha else "-"

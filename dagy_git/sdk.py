@@ -254,22 +254,21 @@ class Flow(Generic[P, R]):
         remote: str | None = None,
     ) -> DeployResult:
         """Register this flow version (and a deployment when `name` is given) in the registry."""
-        from .deploy import deploy_sdk
+        from .deploy import DeployOptions, deploy_flow
 
-        return deploy_sdk(
-            self.build_full(),
-            self.source_path,
-            name=name,
+        options = DeployOptions(
+            deployment=name,
             namespace=namespace,
-            tags=tags,
+            flow_version=flow_version,
+            tags=dict(tags or {}),
             schedule=schedule,
             parameters=parameters,
             force=force,
-            push=push,
-            flow_version=flow_version,
             dry_run=dry_run,
+            push=push,
             remote=remote,
         )
+        return deploy_flow(self.build_full(), self.source_path, options)
 
 
 def _repo_root(path: Path) -> Path | None:

@@ -7,7 +7,7 @@ from pathlib import Path
 from .. import queries
 from ..hashing import canonical_json
 from ..names import parse_flow_ref, parse_key_value, validate_name, validate_version
-from ..output import note, print_json, print_table, say, short
+from ..output import note, print_json, print_table, say, short, tags_text
 from ..workspace import open_workspace
 from .common import parse_tags
 
@@ -32,7 +32,7 @@ def list_flows(
             i["flow_name"],
             i["flow_version"],
             i["namespace"] or '""',
-            ", ".join(f"{k}={v}" for k, v in sorted(i["tags"].items())),
+            tags_text(i["tags"]),
             short(i["code_hash"]),
             i["updated_at"],
         )
@@ -70,7 +70,7 @@ def show(ref: str, json_out: bool, cwd: Path) -> int:
             else f"{key + ':':18}{detail[key]}"
         )
     tags = detail["tags"]
-    say(f"{'tags:':18}" + (", ".join(f"{k}={v}" for k, v in sorted(tags.items())) or "-"))
+    say(f"{'tags:':18}" + (tags_text(tags) or "-"))
     say(f"{'deployments:':18}" + (", ".join(detail["deployments"]) or "-"))
     spec = detail["flow_spec"] or {}
     tasks = spec.get("tasks", [])
@@ -128,7 +128,7 @@ def list_deployments(tags: list[str], json_out: bool, cwd: Path) -> int:
             i["namespace"] or '""',
             i["schedule"] or "-",
             i["deployment_version"],
-            ", ".join(f"{k}={v}" for k, v in sorted(i["tags"].items())),
+            tags_text(i["tags"]),
             i["updated_at"],
         )
         for i in items

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from ..errors import DagyError
 from ..names import parse_flow_ref
-from ..output import note, print_json, short
+from ..output import note, print_json, short, tags_text
 from ..retag import set_tags
 from ..workspace import open_workspace
 from .common import parse_tags
@@ -48,7 +48,7 @@ def run(
     else:
         note(
             f"{name}@{version}: tags now "
-            + (", ".join(f"{k}={v}" for k, v in sorted(change.after.items())) or "(none)")
+            + (tags_text(change.after) or "(none)")
             + f" (registry commit {short(outcome.commit)})"
         )
     return 0
