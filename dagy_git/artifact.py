@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from .analyze import AnalyzedFlow
 from .errors import DagyError
 from .hashing import canonical_bytes, code_hash, source_file_hash
-from .names import encode_version
+from .names import encode_version, validate_name, validate_version
 from .spec import FlowSpec
 
 if TYPE_CHECKING:
@@ -30,26 +30,25 @@ def artifact_name(spec: FlowSpec) -> str:
     return f"{spec.name}-{encode_version(spec.version)}.zip"
 
 
-def metadata(target: Target, namespace: str) -> dict[str, Any]:
+def metadata(target: Target, spec: FlowSpec, chash: str, namespace: str) -> dict[str, Any]:
     """The `metadata.json` document of a target's artifact."""
-    flow = target.flow
     return {
         "format": ARTIFACT_FORMAT,
-        "flow_name": flow.spec.name,
-        "flow_version": flow.spec.version,
+        "flow_name": spec.name,
+        "flow_version": spec.version,
         "namespace": namespace,
-        "code_hash": flow.code_hash,
-        "source_file_hash": flow.source_file_hash,
+        "code_hash": chash,
+        "source_file_hash": target.flow.source_file_hash,
         "source_path": target.rel_path,
-        "flow_spec": flow.spec.to_json(),
+        "flow_spec": spec.to_json(),
     }
 
 
-def build_artifact(target: Target, namespace: str) -> bytes:
+def build_artifact(target: Target, spec: FlowSpec, chash: str, namespace: str) -> bytes:
     """The zip bytes of one flow's artifact (deterministic)."""
     buf = io.BytesIO()
     entries = [
-        ("metadata.json", canonical_bytes(metadata(target, namespace))),
+        ("metadata.json", canonical_bytes(metadata(target, spec, chash, namespace))),
         (f"source/{target.rel_path}", target.read_source()),
     ]
     with zipfile.ZipFile(buf, "w") as zf:
@@ -89,12 +88,16 @@ def read_artifact(path: Path) -> Target:
             f"{where}: hashes do not match its content (was it edited?)",
             hint="rebuild it with `dagy-git build`",
         )
-    if (
-        not isinstance(source_path, str)
-        or source_path.startswith("/")
-        or ".." in source_path.split("/")
-    ):
-        raise DagyError(f"{where}: invalid source_path {source_path!r}")
+    if not _clean_source_path(source_path):
+        raise DagyError(
+            f"{where}: invalid source_path {source_path!r}",
+            hint="a repo-relative POSIX path of a .py file, as `dagy-git build` writes it",
+        )
+    try:
+        validate_name(spec.name)
+        validate_version(spec.version)
+    except DagyError as exc:
+        raise DagyError(f"{where}: {exc.message}") from None
     flow = AnalyzedFlow(
         spec=spec, path=source_path, line=1, source_file_hash=shash, code_hash=chash
     )
@@ -106,3 +109,11 @@ def read_artifact(path: Path) -> Target:
         source=source,
         namespace=namespace if isinstance(namespace, str) else None,
     )
+
+
+def _clean_source_path(path: object) -> bool:
+    """A normalised, repo-relative POSIX path of a `.py` file (what `build` writes)."""
+    if not isinstance(path, str) or not path.endswith(".py") or "\\" in path:
+        return False
+    parts = path.split("/")
+    return all(p not in ("", ".", "..", ".git") for p in parts)

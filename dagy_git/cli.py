@@ -159,6 +159,10 @@ def deploy(
     """Deploy flows whose code_hash changed; skip the rest."""
     from .commands import deploy as cmd
 
+    if all_ == bool(targets):
+        raise typer.BadParameter(
+            "name flows to deploy (PATH[:FUNCTION] or ARTIFACT.zip), or pass --all"
+        )
     raise typer.Exit(
         cmd.run(
             list(targets or []),

@@ -18,7 +18,7 @@ from typing import Any
 
 from . import gitio, names
 from .cron import validate_schedule
-from .errors import ConfigError, DagyError
+from .errors import ConfigError, DagyError, InvalidNameError
 from .tomlfile import Locator, read_toml
 
 __all__ = [
@@ -385,7 +385,10 @@ def _check_parameters(value: dict[str, Any]) -> dict[str, Any]:
                 check(sub)
 
     check(value)
-    return dict(value)
+    try:
+        return names.validate_parameters(value)
+    except InvalidNameError as exc:
+        raise ConfigError(exc.message) from None
 
 
 def inherited_tags(manifests: list[Manifest], flow_path: str) -> dict[str, str]:

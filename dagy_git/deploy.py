@@ -16,8 +16,15 @@ from typing import TYPE_CHECKING, Any
 from . import gitio
 from .errors import DagyError, RefusedError
 from .hashing import code_hash
-from .names import validate_name, validate_namespace, validate_tags, validate_version
+from .names import (
+    validate_name,
+    validate_namespace,
+    validate_parameters,
+    validate_tags,
+    validate_version,
+)
 from .plan import STATUSES, DeployResult, Intent, Plan, plan
+from .spec import FlowSpec
 
 if TYPE_CHECKING:
     from .analyze import AnalyzedFlow
@@ -74,42 +81,61 @@ def utc_now() -> str:
     return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
 
 
-def make_intents(ws: Workspace, targets: list[Target], opts: DeployOptions) -> list[Intent]:
-    """Resolve namespace, version, name and tags of every target; validate everything."""
-    from .config import inherited_tags
+def identity(ws: Workspace, target: Target, opts: DeployOptions) -> tuple[FlowSpec, str, str]:
+    """A target's spec, code_hash and namespace after `--flow-name`/`--flow-version`/
+    `--namespace` and its manifest entry (explicit values win, in that order)."""
     from .namespace import resolve_namespace
 
-    explicit_tags = validate_tags(opts.tags)
+    entry = target.deployment
+    spec, chash = target.flow.spec, target.flow.code_hash
+    name = _first(opts.flow_name, spec.name)
+    version = _first(opts.flow_version, entry.flow_version if entry else None, spec.version)
+    if (name, version) != (spec.name, spec.version):
+        spec = spec.model_copy(update={"name": name, "version": version})
+        chash = code_hash(spec.to_json(), target.flow.source_file_hash)
+    explicit = _first(opts.namespace, entry.namespace if entry else None, target.namespace)
+    return spec, chash, resolve_namespace(explicit, target.file_path, ws.settings, ws.cwd)
+
+
+def _first(*values: str | None) -> str | None:
+    """The first value that is given (an empty string is given: the root namespace)."""
+    return next((v for v in values if v is not None), None)
+
+
+def check_options(opts: DeployOptions, n_targets: int) -> None:
+    """Validate the caller's options before anything is read from the registry."""
     if opts.deployment is not None:
         validate_name(opts.deployment, "deployment name")
-        if len(targets) != 1:
-            raise DagyError(
-                f"--deployment names one deployment, but {len(targets)} flows were given"
-            )
+        if n_targets != 1:
+            raise DagyError(f"--deployment names one deployment, but {n_targets} flows were given")
     if opts.flow_name is not None:
         validate_name(opts.flow_name)
     if opts.flow_version is not None:
         validate_version(opts.flow_version)
     if opts.namespace is not None:
         validate_namespace(opts.namespace)
+    if opts.parameters is not None:
+        validate_parameters(opts.parameters)
     if opts.schedule is not None:
         from .config import validate_schedule
 
         validate_schedule(opts.schedule)
-    dirty = gitio.dirty_paths(ws.root, sorted({t.rel_path for t in targets if t.source is None}))
+
+
+def make_intents(
+    ws: Workspace, targets: list[Target], opts: DeployOptions, head: str
+) -> list[Intent]:
+    """Resolve namespace, version, name and tags of every target; validate everything."""
+    from .config import inherited_tags
+
+    check_options(opts, len(targets))
+    explicit_tags = validate_tags(opts.tags)
+    sources = {t.rel_path: t.read_source() for t in targets}
+    dirty = gitio.differs_from(ws.root, head, sources)
     intents: list[Intent] = []
     for target in targets:
         entry = target.deployment
-        spec = target.flow.spec
-        name = opts.flow_name or spec.name
-        version = opts.flow_version or (entry.flow_version if entry else None) or spec.version
-        chash = target.flow.code_hash
-        if (name, version) != (spec.name, spec.version):
-            spec = spec.model_copy(update={"name": name, "version": version})
-            chash = code_hash(spec.to_json(), target.flow.source_file_hash)
-        explicit_ns = opts.namespace or (entry.namespace if entry else None) or target.namespace
-        namespace = resolve_namespace(explicit_ns, target.file_path, ws.settings, ws.cwd)
-        flow_tags = {**inherited_tags(ws.manifests, target.rel_path), **explicit_tags}
+        spec, chash, namespace = identity(ws, target, opts)
         intents.append(
             Intent(
                 spec=spec,
@@ -117,9 +143,9 @@ def make_intents(ws: Workspace, targets: list[Target], opts: DeployOptions) -> l
                 source_file_hash=target.flow.source_file_hash,
                 namespace=namespace,
                 source_path=target.rel_path,
-                source=target.read_source(),
-                dirty=target.source is None and target.rel_path in dirty,
-                flow_tags=flow_tags,
+                source=sources[target.rel_path],
+                dirty=target.rel_path in dirty,
+                flow_tags={**inherited_tags(ws.manifests, target.rel_path), **explicit_tags},
                 deployment=entry.name if entry else opts.deployment,
                 deployment_tags=dict(entry.tags) if entry else explicit_tags,
                 schedule=entry.schedule if entry else opts.schedule,
@@ -159,10 +185,10 @@ def run_deploy(ws: Workspace, targets: list[Target], opts: DeployOptions) -> Dep
     from .publish import commit_with_retry
     from .registry import Transaction
 
-    intents = make_intents(ws, targets, opts)
     source_commit = gitio.head_commit(ws.root)
     if source_commit is None:
         raise DagyError("the repository has no commit yet", hint="commit your flows, then deploy")
+    intents = make_intents(ws, targets, opts, source_commit)
     settings = ws.settings
 
     def attempt(snap: Snapshot) -> tuple[Plan, Transaction | None]:

@@ -109,34 +109,32 @@ def head_commit(root: Path) -> str | None:
     return proc.stdout.decode().strip() or None if proc.returncode == 0 else None
 
 
-def dirty_paths(root: Path, paths: Sequence[str]) -> set[str]:
-    """Which of `paths` (repo-relative) differ from HEAD: modified, staged or untracked."""
-    if not paths:
+def differs_from(root: Path, commit: str, files: dict[str, bytes]) -> set[str]:
+    """Which repo-relative `files` hold other bytes than `commit` has at their path.
+
+    Compared by blob id, so it also covers files outside git's view (ignored, untracked)
+    and artifacts built from other commits. A checkout that turned LF into CRLF is not a
+    difference.
+    """
+    if not files:
         return set()
-    # --no-optional-locks: `status` would otherwise refresh (and so lock) the user's index.
+    from .gitobjects import blob_id
+
     proc = run_git(
-        root,
-        "--no-optional-locks",
-        "--literal-pathspecs",
-        "status",
-        "--porcelain=v1",
-        "-z",
-        "--untracked-files=all",
-        "--",
-        *paths,
+        root, "--literal-pathspecs", "ls-tree", "-z", "--full-tree", commit, "--", *sorted(files)
     )
-    dirty: set[str] = set()
-    items = proc.stdout.split(b"\0")
-    i = 0
-    while i < len(items):
-        item = items[i]
-        i += 1
-        if len(item) < 4:
-            continue
-        dirty.add(item[3:].decode("utf-8", "surrogateescape"))
-        if item[0:1] in (b"R", b"C"):
-            i += 1  # a rename/copy record carries its source path next
-    return dirty
+    committed: dict[str, str] = {}
+    for item in proc.stdout.split(b"\0"):
+        if item:
+            meta, _, raw = item.partition(b"\t")
+            committed[raw.decode("utf-8", "surrogateescape")] = meta.split(b" ")[2].decode()
+    fmt = object_format(root)
+    changed: set[str] = set()
+    for rel, data in files.items():
+        ids = (blob_id(data, fmt), blob_id(data.replace(b"\r\n", b"\n"), fmt))
+        if committed.get(rel) not in ids:
+            changed.add(rel)
+    return changed
 
 
 # ---------------------------------------------------------------------------------------

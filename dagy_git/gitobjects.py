@@ -19,6 +19,7 @@ __all__ = [
     "BLOB_MODE",
     "TREE_MODE",
     "ObjectSet",
+    "blob_id",
     "parse_tree",
     "valid_refname",
 ]
@@ -109,6 +110,13 @@ class ObjectSet:
         body = b"".join(parts)
         digest: bytes = self._new(body).digest()
         return body + digest
+
+
+def blob_id(data: bytes, object_format: str = "sha1") -> str:
+    """The id git gives a blob of `data` (without storing it)."""
+    new, _ = _HASHES[object_format]
+    digest: str = new(b"blob %d\0%s" % (len(data), data)).hexdigest()
+    return digest
 
 
 def parse_tree(data: bytes, raw_len: int = 20) -> dict[str, tuple[str, str]]:

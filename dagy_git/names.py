@@ -6,7 +6,10 @@ escaped by the single reversible rule of `encode_version`.
 
 from __future__ import annotations
 
+import math
 import re
+import unicodedata
+from typing import Any
 
 from .errors import InvalidNameError
 
@@ -18,6 +21,7 @@ __all__ = [
     "parse_key_value",
     "validate_name",
     "validate_namespace",
+    "validate_parameters",
     "validate_tag",
     "validate_tags",
     "validate_version",
@@ -32,6 +36,11 @@ _NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*\Z")
 _SEGMENT_RE = re.compile(r"[A-Za-z0-9_.-]+\Z")
 _TAG_KEY_RE = re.compile(r"[A-Za-z0-9_./-]+\Z")
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# Invisible format characters and line/paragraph separators (e.g. U+202E, U+200B, U+2028)
+# would make tables and logs lie about which version is which.
+_INVISIBLE = frozenset(("Cf", "Zl", "Zp"))
+# A version becomes one file name inside a ref path; most file systems stop at 255 bytes.
+MAX_VERSION_KEY = 200
 _SAFE = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._+-")
 
 
@@ -75,7 +84,7 @@ def validate_namespace(namespace: object) -> str:
 
 
 def validate_version(version: object) -> str:
-    """Check a flow version: free-form, 1 to 128 characters, no control characters."""
+    """Check a flow version: free-form, 1 to 128 characters, no control or invisible ones."""
     if not isinstance(version, str):
         raise InvalidNameError(f"version must be a string, got {type(version).__name__}")
     if not version:
@@ -84,6 +93,14 @@ def validate_version(version: object) -> str:
         raise InvalidNameError(f"version {version[:40]!r}… is longer than {MAX_VERSION} characters")
     if _CONTROL_RE.search(version):
         raise InvalidNameError(f"version {version!r} contains a control character")
+    if any(unicodedata.category(ch) in _INVISIBLE for ch in version):
+        raise InvalidNameError(f"version {version!r} contains an invisible format character")
+    if len(encode_version(version)) > MAX_VERSION_KEY:
+        raise InvalidNameError(
+            f"version {version[:40]!r}… is too long once escaped for a git tag name "
+            f"(more than {MAX_VERSION_KEY} characters)",
+            hint="use fewer non-ASCII or special characters",
+        )
     return version
 
 
@@ -106,6 +123,33 @@ def validate_tags(tags: object) -> dict[str, str]:
     if not isinstance(tags, dict):
         raise InvalidNameError(f"tags must be a table of strings, got {type(tags).__name__}")
     return dict(validate_tag(k, v) for k, v in tags.items())
+
+
+def validate_parameters(params: object, where: str = "parameters") -> dict[str, Any]:
+    """Check deployment parameters: a table of JSON values (finite numbers, string keys)."""
+    if not isinstance(params, dict):
+        raise InvalidNameError(f"{where} must be a table, got {type(params).__name__}")
+
+    def check(value: object, at: str) -> None:
+        if isinstance(value, float) and not math.isfinite(value):
+            # NaN is stored as null and never equals itself: every deploy would "change" it.
+            raise InvalidNameError(f"{where}: {at} is {value}, which JSON cannot hold")
+        if isinstance(value, dict):
+            for key, sub in value.items():
+                if not isinstance(key, str):
+                    raise InvalidNameError(f"{where}: {at} has a non-string key {key!r}")
+                check(sub, f"{at}.{key}")
+        elif isinstance(value, (list, tuple)):
+            for i, sub in enumerate(value):
+                check(sub, f"{at}[{i}]")
+        elif not isinstance(value, (str, int, float, bool, type(None))):
+            raise InvalidNameError(f"{where}: {at} is a {type(value).__name__}, not a JSON value")
+
+    for key, value in params.items():
+        if not isinstance(key, str) or not key:
+            raise InvalidNameError(f"{where}: parameter names must be non-empty strings")
+        check(value, key)
+    return dict(params)
 
 
 def encode_version(version: str) -> str:

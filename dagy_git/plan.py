@@ -98,7 +98,9 @@ def _flow_decision(
                 f"{intent.spec.name}@{intent.spec.version} is already registered with other code "
                 f"(code_hash {record.code_hash[:12]}, now {intent.code_hash[:12]}) and "
                 "immutable_versions is on",
-                hint=f"bump version= in {intent.source_path}, or pass --force",
+                hint="bump the version (version= in the @flow of "
+                f"{intent.source_path}, --flow-version, or flow_version in dagy.toml), "
+                "or pass --force",
             )
         return "updated", "code_hash changed"
     if new_tags != stored_tags:

@@ -44,7 +44,10 @@ def commit_with_retry(
     def plan(snap: Snapshot) -> Transaction | None:
         value, txn = make(snap)
         last.append((value, snap.commit))
-        return None if dry_run else txn
+        if dry_run and txn is not None:
+            registry.check(snap, txn)  # refused where the real run would be
+            return None
+        return txn
 
     result = registry.write_with_retry(plan, remote_name=remote if push else None, atomic=atomic)
     value, base = last[-1]

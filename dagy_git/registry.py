@@ -46,7 +46,7 @@ from .gitobjects import valid_refname
 from .names import validate_name, validate_version
 from .registry_log import LogEntry, read_log
 from .registry_snapshot import Snapshot, TagInfo
-from .registry_write import FlowVersionWrite, Transaction, WriteResult, build
+from .registry_write import FlowVersionWrite, Transaction, WriteResult, build, check
 from .remote import PullResult, PushResult, RemoteState
 
 __all__ = [
@@ -183,6 +183,10 @@ class Registry:
         if update_local:
             self.update_refs(result.ref_updates)
         return result
+
+    def check(self, base: Snapshot, txn: Transaction) -> None:
+        """Refuse `txn` on top of `base` exactly where `write` would, writing nothing."""
+        check(base, txn)
 
     def update_refs(self, updates: list[RefUpdate]) -> None:
         """Move refs in one `update-ref --stdin` transaction checking old values."""

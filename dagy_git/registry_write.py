@@ -206,11 +206,17 @@ def check_tags(base: Snapshot, txn: Transaction) -> dict[Key, TagInfo]:
                 f"records {(rec.code_hash or 'none')[:12]}"
             )
         if problem:
-            raise RegistryError(
-                f"version tag {name} {problem}; nothing was written",
-                hint=f"if the registry is right, delete the tag (`git tag -d {name}`, and on "
-                "the remote `git push <remote> :refs/tags/" + name + "`) and run again",
-            )
+            if base.remote is not None:
+                hint = (
+                    f"if {base.label} is right, delete the remote's tag (`git push "
+                    f"{base.remote.remote} :refs/tags/{name}`) and run again"
+                )
+            else:
+                hint = (
+                    "if the remote's registry is right, run `dagy-git pull`; if this one is, "
+                    f"delete the local tag (`git tag -d {name}`) and run again"
+                )
+            raise RegistryError(f"version tag {name} {problem}; nothing was written", hint=hint)
     return tags
 
 
@@ -232,13 +238,20 @@ def _check_sources(base: Snapshot, txn: Transaction) -> None:
             )
 
 
+def check(base: Snapshot, txn: Transaction) -> dict[Key, TagInfo]:
+    """Everything that would refuse `txn` on top of `base`, without writing anything
+    (so a dry run is refused exactly where the real run would be)."""
+    _check(txn)
+    current = check_tags(base, txn)
+    _check_sources(base, txn)
+    return current
+
+
 def build(
     root: Path, base: Snapshot, txn: Transaction, *, branch_ref: str, object_format: str
 ) -> WriteResult:
     """Check `txn`, write its commit and tag objects, and return the ref moves to make."""
-    _check(txn)
-    current = check_tags(base, txn)
-    _check_sources(base, txn)
+    current = check(base, txn)
     objs = ObjectSet(object_format)
     zero = objs.zero
     base_tree = None

@@ -96,7 +96,8 @@ def _diverged(reg: Registry, state: RemoteState, local: str) -> RegistryError:
         f"the local registry branch {reg.branch} ({local[:12]}) and {state.remote}'s "
         f"({(state.tip or '')[:12]}) have diverged: each has commits the other lacks",
         hint=f"to take {state.remote}'s registry and drop the local-only commits: "
-        f"`git update-ref {reg.branch_ref} {state.tip}`, then deploy again",
+        f"`git update-ref {reg.branch_ref} {state.tip}`, then `dagy-git pull` (it also takes "
+        f"{state.remote}'s version tags), then deploy again",
     )
 
 

@@ -199,7 +199,8 @@ def test_errors_are_clear_and_write_nothing(etl_repo: Path) -> None:
 
 def test_usage_error_exits_2(etl_repo: Path) -> None:
     assert run_cli("deploy", "--no-such-option", cwd=etl_repo).returncode == 2
-    assert run_cli("deploy", cwd=etl_repo).returncode == 1
+    assert run_cli("deploy", cwd=etl_repo).returncode == 2
+    assert run_cli("deploy", FLOW, "--all", cwd=etl_repo).returncode == 2
 
 
 def test_deploy_outside_a_repository(tmp_path: Path) -> None:
@@ -241,3 +242,71 @@ def test_sdk_deploy_matches_cli(repo: Path) -> None:
         "deployment_version",
         "reason",
     }
+
+
+def test_parameters_that_json_cannot_hold_never_cause_endless_updates(etl_repo: Path) -> None:
+    args = [
+        FLOW,
+        "--deployment",
+        "p",
+        "--param",
+        "x=NaN",
+        "--param",
+        "y=1e999",
+        "--param",
+        'z={"a": [1, 2]}',
+        "--param",
+        "n=3",
+    ]
+    first = deploy(etl_repo, *args)["results"][0]
+    again = deploy(etl_repo, *args)["results"][0]
+    assert (first["status"], again["status"]) == ("registered", "skipped")
+    deps = json.loads(run_cli("deployments", "--json", cwd=etl_repo).stdout)
+    assert deps[0]["parameters"] == {"x": "NaN", "y": "1e999", "z": {"a": [1, 2]}, "n": 3}
+    write(
+        etl_repo,
+        "dagy.toml",
+        '[[deployments]]\nname = "m"\nflow = "' + FLOW + '"\nparameters = { x = nan }\n',
+    )
+    proc = run_cli("validate", cwd=etl_repo)
+    assert proc.returncode == 1
+    assert "dagy.toml:" in proc.stdout and "nan" in proc.stdout
+
+
+def test_an_empty_explicit_namespace_is_the_root(etl_repo: Path) -> None:
+    (result,) = deploy(etl_repo, FLOW, "--namespace", "")["results"]
+    assert result["namespace"] == ""
+
+
+def test_dirty_is_judged_by_the_bytes_deployed(etl_repo: Path, tmp_path: Path) -> None:
+    # an artifact built from uncommitted code is not what HEAD holds
+    flow = etl_repo / FLOW
+    committed = flow.read_text()
+    flow.write_text(committed.replace("@task\ndef load", "@task(retries=1)\ndef load"))
+    assert run_cli("build", FLOW, "--out", str(tmp_path), cwd=etl_repo).returncode == 0
+    flow.write_text(committed)
+    (result,) = deploy(etl_repo, str(tmp_path / "order_etl-2.1.0.zip"))["results"]
+    assert result["dirty"] is True
+    # an ignored flow file is in no commit
+    write(etl_repo, ".gitignore", "scratch/\n")
+    write(etl_repo, "scratch/tmp_flow.py", ORDER_ETL.replace("2.1.0", "0.0.1"))
+    commit_all(etl_repo, "ignore scratch")
+    (result,) = deploy(etl_repo, "scratch/tmp_flow.py")["results"]
+    assert result["dirty"] is True
+    # and a committed file deploys clean
+    (result,) = deploy(etl_repo, FLOW, "--flow-version", "3")["results"]
+    assert result["dirty"] is False
+
+
+def test_dry_run_is_refused_where_the_real_run_would_be(etl_repo: Path) -> None:
+    git(etl_repo, "tag", "dagy/order_etl/2.1.0")  # a hand-made (lightweight) version tag
+    for extra in (["--dry-run"], []):
+        proc = run_cli("deploy", FLOW, *extra, cwd=etl_repo)
+        assert proc.returncode == 1, proc.stderr
+        assert "lightweight tag" in proc.stderr
+    assert "dagy/registry" not in git(etl_repo, "for-each-ref", "--format=%(refname)")
+
+
+def test_list_refuses_an_invalid_namespace(etl_repo: Path) -> None:
+    proc = run_cli("list", "--namespace", "../x", cwd=etl_repo)
+    assert proc.returncode == 1 and "namespace" in proc.stderr

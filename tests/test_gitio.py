@@ -182,21 +182,33 @@ def test_ident_falls_back_without_a_configured_identity(
     )
 
 
-def test_head_commit_and_dirty_paths(tmp_path: Path, repo: Path) -> None:
-    """HEAD of an unborn repo is None; dirty paths are modified, staged or untracked ones."""
+def test_head_commit_and_differs_from(tmp_path: Path, repo: Path) -> None:
+    """HEAD of an unborn repo is None; a file differs when its bytes are not HEAD's blob."""
     empty = tmp_path / "empty"
     git(tmp_path, "init", "-q", str(empty))
     assert gitio.head_commit(empty) is None
-    assert gitio.head_commit(repo) == git(repo, "rev-parse", "HEAD")
     write(repo, "clean.py", "a\n")
-    write(repo, "mod.py", "a\n")
-    commit_all(repo)
-    write(repo, "mod.py", "b\n")
-    write(repo, "new [1].py", "c\n")
+    write(repo, "deep/er/mod.py", "a\n")
+    write(repo, ".gitignore", "ignored/\n")
+    head = commit_all(repo)
+    assert gitio.head_commit(repo) == head
     index_before = (repo / ".git" / "index").read_bytes()
-    dirty = gitio.dirty_paths(repo, ["clean.py", "mod.py", "new [1].py"])
-    assert dirty == {"mod.py", "new [1].py"}
-    assert gitio.dirty_paths(repo, []) == set()
+    files = {
+        "clean.py": b"a\n",
+        "deep/er/mod.py": b"b\n",  # modified
+        "new [1].py": b"c\n",  # never committed (and a glob character in the name)
+        "ignored/flow.py": b"d\n",  # ignored by git: still not what HEAD holds
+        "crlf.py": b"",
+    }
+    assert gitio.differs_from(repo, head, files) == {
+        "deep/er/mod.py",
+        "new [1].py",
+        "ignored/flow.py",
+        "crlf.py",
+    }
+    # a Windows checkout (CRLF) of an LF blob is the same file
+    assert gitio.differs_from(repo, head, {"clean.py": b"a\r\n"}) == set()
+    assert gitio.differs_from(repo, head, {}) == set()
     assert (repo / ".git" / "index").read_bytes() == index_before
 
 

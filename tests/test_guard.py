@@ -167,7 +167,7 @@ def test_immutable_versions_refuses_a_code_change_unless_forced(repo: Path) -> N
     assert refused.returncode == 1
     assert "order_etl@2.1.0 is already registered with other code" in refused.stderr
     assert "immutable_versions is on" in refused.stderr
-    assert "bump version=" in refused.stderr
+    assert "bump the version (version= in the @flow of flows/orders/order_etl.py" in refused.stderr
     assert git(repo, "rev-parse", "dagy/registry") == before, "a refused deploy wrote"
     # latest stays mutable under immutable_versions
     assert run_cli("deploy", "flows/ml/features.py", cwd=repo).returncode == 0

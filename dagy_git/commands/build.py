@@ -7,7 +7,8 @@ from pathlib import Path
 
 from .. import targets as tg
 from ..artifact import artifact_name, build_artifact
-from ..namespace import resolve_namespace
+from ..deploy import DeployOptions, identity
+from ..errors import DagyError
 from ..output import note, print_json, say
 from ..workspace import open_workspace
 
@@ -19,17 +20,19 @@ def run(targets: list[str], *, out: Path, namespace: str | None, json_out: bool,
     built: dict[str, dict[str, str]] = {}
     payloads: dict[Path, bytes] = {}
     out_dir = out if out.is_absolute() else ws.cwd / out
+    opts = DeployOptions(namespace=namespace)
     for t in chosen:
-        ns = namespace or (t.deployment.namespace if t.deployment else None)
-        ns = resolve_namespace(ns, t.file_path, ws.settings, ws.cwd)
-        path = out_dir / artifact_name(t.flow.spec)
-        if path in payloads:
-            continue
-        payloads[path] = build_artifact(t, ns)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    for path, data in payloads.items():
-        path.write_bytes(data)
-        built[str(path)] = {"path": str(path), "sha256": hashlib.sha256(data).hexdigest()}
+        spec, chash, ns = identity(ws, t, opts)
+        path = out_dir / artifact_name(spec)
+        if path not in payloads:
+            payloads[path] = build_artifact(t, spec, chash, ns)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        for path, data in payloads.items():
+            path.write_bytes(data)
+            built[str(path)] = {"path": str(path), "sha256": hashlib.sha256(data).hexdigest()}
+    except OSError as exc:
+        raise DagyError(f"cannot write artifacts to {out_dir}: {exc.strerror or exc}") from None
     if json_out:
         print_json(list(built.values()))
     else:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..names import parse_key_value, validate_tags
+from ..errors import DagyError
+from ..names import parse_key_value, validate_parameters, validate_tags
 
 
 def parse_tags(items: list[str]) -> dict[str, str]:
@@ -20,8 +21,15 @@ def parse_params(items: list[str]) -> dict[str, Any] | None:
     params: dict[str, Any] = {}
     for item in items:
         key, value = parse_key_value(item, "parameter")
-        try:
-            params[key] = json.loads(value)
-        except ValueError:
-            params[key] = value
-    return params
+        params[key] = _json_or_text(value)
+    return validate_parameters(params)
+
+
+def _json_or_text(text: str) -> Any:
+    """The JSON value `text` spells, or the text itself (also for NaN, Infinity and 1e999)."""
+    try:
+        value = json.loads(text, parse_constant=lambda name: float(name))
+        validate_parameters({"v": value})
+    except (ValueError, DagyError):
+        return text
+    return value

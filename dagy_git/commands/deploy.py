@@ -6,7 +6,6 @@ from pathlib import Path
 
 from .. import targets as tg
 from ..deploy import DeployOptions, DeployReport, run_deploy
-from ..errors import DagyError
 from ..output import note, print_json, print_table, short
 from ..workspace import open_workspace
 from .common import parse_params, parse_tags
@@ -32,8 +31,6 @@ def run(
     cwd: Path,
 ) -> int:
     """Deploy the named targets (or `--all`) and render the outcome."""
-    if all_ == bool(targets):
-        raise DagyError("name flows to deploy (PATH[:FUNCTION] or ARTIFACT.zip), or pass --all")
     ws = open_workspace(cwd)
     opts = DeployOptions(
         deployment=deployment,

@@ -6,7 +6,13 @@ from pathlib import Path
 
 from .. import queries
 from ..hashing import canonical_json
-from ..names import parse_flow_ref, parse_key_value, validate_name, validate_version
+from ..names import (
+    parse_flow_ref,
+    parse_key_value,
+    validate_name,
+    validate_namespace,
+    validate_version,
+)
 from ..output import note, print_json, print_table, say, short, tags_text
 from ..workspace import open_workspace
 from .common import parse_tags
@@ -20,6 +26,8 @@ def list_flows(
     namespace: str | None, tags: list[str], any_tags: list[str], json_out: bool, cwd: Path
 ) -> int:
     """List flow versions by namespace and tags."""
+    if namespace:
+        validate_namespace(namespace.strip("/"))
     tag_filter = _filter(tags, any_tags)
     ws = open_workspace(cwd)
     with ws.registry().snapshot() as snap:
@@ -64,11 +72,8 @@ def show(ref: str, json_out: bool, cwd: Path) -> int:
         "registered_at",
         "updated_at",
     ):
-        say(
-            f"{key + ':':18}{detail[key]!r}"
-            if key == "namespace"
-            else f"{key + ':':18}{detail[key]}"
-        )
+        shown = '""' if detail[key] == "" else detail[key]
+        say(f"{key + ':':18}{shown}")
     tags = detail["tags"]
     say(f"{'tags:':18}" + (tags_text(tags) or "-"))
     say(f"{'deployments:':18}" + (", ".join(detail["deployments"]) or "-"))
