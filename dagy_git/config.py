@@ -19,6 +19,7 @@ from typing import Any
 from . import gitio, names
 from .cron import validate_schedule
 from .errors import ConfigError, DagyError, InvalidNameError
+from .gitobjects import valid_refname
 from .tomlfile import Locator, read_toml
 
 __all__ = [
@@ -176,10 +177,12 @@ def _check_setting(repo_root: Path, key: str, raw: object) -> Any:
     if not isinstance(raw, kind) or (kind is not bool and isinstance(raw, bool)):
         raise ConfigError(f"must be a {_type_name(kind)}, got {_type_name(type(raw))}")
     value: Any = raw
-    if key == "registry_branch" and not gitio.check_ref_format(value, branch=True):
+    if key == "registry_branch" and (
+        value.startswith("-") or not valid_refname(f"refs/heads/{value}")
+    ):
         raise ConfigError(f"{value!r} is not a valid git branch name")
     if key == "tag_prefix" and (
-        not value.endswith("/") or not gitio.check_ref_format(f"refs/tags/{value}x")
+        not value.endswith("/") or not valid_refname(f"refs/tags/{value}x")
     ):
         raise ConfigError(f"{value!r} is not a valid tag prefix", hint="e.g. 'dagy/' (ends in '/')")
     if key == "namespace_root":

@@ -87,18 +87,6 @@ def list_files(root: Path, pathspecs: Sequence[str] = ()) -> list[str]:
     return [p for p in seen if (root / p).is_file()]
 
 
-def check_ref_format(ref: str, *, branch: bool = False) -> bool:
-    """Whether git accepts `ref` as a full ref name (or, with `branch`, as a branch name)."""
-    # check-ref-format takes no `--`, so a leading '-' would be read as an option: such a
-    # name is invalid anyway, refuse it before git sees it.
-    if not ref or ref.startswith("-"):
-        return False
-    args = ("check-ref-format", "--branch", ref) if branch else ("check-ref-format", ref)
-    proc = run_git(Path.cwd(), *args, check=False)
-    # `--branch` expands `@{-1}` and friends; only a name that comes back unchanged is literal.
-    return proc.returncode == 0 and (not branch or proc.stdout.decode().strip() == ref)
-
-
 # ---------------------------------------------------------------------------------------
 # Work tree questions (read-only, never take the index lock)
 

@@ -37,7 +37,7 @@ import random
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING
 
 from . import gitio, remote
 from .errors import ConflictError, RegistryError
@@ -48,6 +48,9 @@ from .registry_log import LogEntry, read_log
 from .registry_snapshot import Snapshot, TagInfo
 from .registry_write import FlowVersionWrite, Transaction, WriteResult, build, check
 from .remote import PullResult, PushResult, RemoteState
+
+if TYPE_CHECKING:
+    from .config import Settings
 
 __all__ = [
     "FlowVersionWrite",
@@ -68,26 +71,15 @@ __all__ = [
 _PACK_REFS_AFTER = 64
 
 
-class SettingsLike(Protocol):
-    """The part of `config.Settings` the registry needs."""
-
-    repo_root: Path
-    registry_branch: str
-    tag_prefix: str
-
-
 class Registry:
     """The registry of one repository: its branch, version tags and remotes."""
 
     def __init__(
         self,
         repo_root: Path,
-        branch: str | SettingsLike = "dagy/registry",
+        branch: str = "dagy/registry",
         tag_prefix: str = "dagy/",
     ) -> None:
-        if not isinstance(branch, str):  # Registry(root, settings)
-            settings = branch
-            branch, tag_prefix = settings.registry_branch, settings.tag_prefix
         if not valid_refname(f"refs/heads/{branch}") or branch.startswith("-"):
             raise RegistryError(
                 f"invalid registry branch name {branch!r}",
@@ -105,7 +97,7 @@ class Registry:
         self._object_format: str | None = None
 
     @classmethod
-    def from_settings(cls, settings: SettingsLike) -> Registry:
+    def from_settings(cls, settings: Settings) -> Registry:
         """The registry a `config.Settings` describes."""
         return cls(settings.repo_root, settings.registry_branch, settings.tag_prefix)
 

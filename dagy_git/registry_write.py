@@ -70,11 +70,6 @@ class WriteResult:
     parent: str | None
     ref_updates: list[RefUpdate]
 
-    @property
-    def tag_updates(self) -> list[RefUpdate]:
-        """The version tag moves only."""
-        return [u for u in self.ref_updates if u.ref.startswith("refs/tags/")]
-
 
 class _Replace(dict[str, "str | _Edits | None"]):
     """A folder whose old content is dropped (a flow version's `source/`)."""

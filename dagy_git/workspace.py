@@ -41,7 +41,7 @@ class Workspace:
         """The registry of this repository, per its settings."""
         from .registry import Registry
 
-        return Registry(self.root, self.settings.registry_branch, self.settings.tag_prefix)
+        return Registry.from_settings(self.settings)
 
     def remote(self, explicit: str | None) -> str:
         """The remote to talk to: the explicit one, else the configured one."""

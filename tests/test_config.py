@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import time
 from pathlib import Path
 
@@ -20,8 +21,9 @@ from dagy_git.config import (
     validate_schedule,
 )
 from dagy_git.errors import ConfigError
+from dagy_git.gitobjects import valid_refname
 
-from conftest import git, write
+from conftest import write
 
 
 def settings_error(repo: Path) -> str:
@@ -441,9 +443,13 @@ def test_bad_schedules(schedule: str, expected: str) -> None:
     assert expected in str(info.value)
 
 
-def test_check_ref_format_is_real_git(repo: Path) -> None:
-    assert gitio.check_ref_format("dagy/registry", branch=True)
-    assert not gitio.check_ref_format("dagy/registry.lock", branch=True)
-    assert gitio.check_ref_format("refs/tags/dagy/x")
-    assert not gitio.check_ref_format("refs/tags/dagy x")
-    assert git(repo, "check-ref-format", "--branch", "dagy/registry") == "dagy/registry"
+def test_ref_name_rules_agree_with_real_git(repo: Path) -> None:
+    for ref, ok in [
+        ("refs/heads/dagy/registry", True),
+        ("refs/heads/dagy/registry.lock", False),
+        ("refs/heads/@{-1}", False),
+        ("refs/tags/dagy/x", True),
+        ("refs/tags/dagy x", False),
+    ]:
+        real = subprocess.run(["git", "check-ref-format", ref], capture_output=True, check=False)
+        assert valid_refname(ref) is ok is (real.returncode == 0), ref

@@ -296,16 +296,15 @@ def test_unknown_source_commit_is_refused(repo: Path) -> None:
 def test_settings_object_and_custom_names(repo: Path, head: str) -> None:
     """Branch and tag prefix come from settings; bad names are refused up front."""
 
-    class Settings:
-        repo_root = repo
-        registry_branch = "ops/flows"
-        tag_prefix = "flows-"
+    from dagy_git.config import Settings
 
-    reg = Registry(repo, Settings())
+    reg = Registry.from_settings(
+        Settings(repo_root=repo, registry_branch="ops/flows", tag_prefix="flows-")
+    )
     commit(reg, flow("f", "1", head))
     assert "refs/heads/ops/flows" in refs(repo)
     assert "refs/tags/flows-f/1" in refs(repo)
-    assert Registry.from_settings(Settings()).branch == "ops/flows"
+    assert reg.branch == "ops/flows"
     with pytest.raises(RegistryError, match="invalid registry branch"):
         Registry(repo, "bad..name")
     with pytest.raises(RegistryError, match="invalid tag prefix"):
