@@ -26,7 +26,7 @@ Remotes (`remote.py`) follow the same compare-and-swap, with push leases::
                                                # ConflictError → fetch and re-plan
     reg.adopt(result)                      # then move the local refs (push does by default)
 
-`publish_with_retry(plan, remote=...)` is that loop, bounded and with jittered backoff;
+`write_with_retry(plan, remote_name=...)` is that loop, bounded and with jittered backoff;
 `push_all` / `pull` share a whole registry. The user's work tree, index, HEAD and config
 are never touched.
 """
