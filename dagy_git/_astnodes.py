@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterable
+from collections.abc import Callable, Container, Iterable
 
-__all__ = ["children", "dotted", "local_names", "pairwise", "root_of"]
+__all__ = ["children", "dotted", "local_names", "pairwise", "referents"]
 
 
 def dotted(node: ast.expr) -> tuple[str, ...] | None:
@@ -50,11 +50,49 @@ def pairwise(targets: list[ast.expr], value: ast.expr) -> bool:
     )
 
 
-def root_of(node: ast.expr) -> ast.expr:
-    """The value at the bottom of `x.a[0].b`: here `x`."""
-    while isinstance(node, (ast.Attribute, ast.Subscript, ast.Starred)):
-        node = node.value
-    return node
+def referents(node: ast.expr, local: Container[str], fresh: Callable[[ast.Call], bool]) -> set[str]:
+    """The local names whose objects the value of `node` may be, hold, or be part of.
+
+    It decides which names share an object, so that a mutation through one of them feeds
+    the others. It errs on the side of sharing (an extra edge is safe, a missing one is
+    not): `x`, `x.a`, `x[k]`, `x or y`, `[x]`, `{"k": x}`, `x + y`, comprehensions over `x`
+    and any call but a task's (`fresh`: `d.get(k)`, `sorted(x)` may hand back `x` or its
+    items). Values that are new by construction are not shared: `x == y`, `-x`, `f"{x}"`.
+    """
+    out: set[str] = set()
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, ast.Name):
+            if n.id in local:
+                out.add(n.id)
+        elif isinstance(n, (ast.Attribute, ast.Subscript, ast.Starred, ast.Await)):
+            stack.append(n.value)
+        elif isinstance(n, ast.NamedExpr):
+            stack += (n.target, n.value)
+        elif isinstance(n, ast.IfExp):
+            stack += (n.body, n.orelse)
+        elif isinstance(n, ast.BinOp):
+            stack += (n.left, n.right)
+        elif isinstance(n, ast.BoolOp):
+            stack += n.values
+        elif isinstance(n, (ast.List, ast.Tuple, ast.Set)):
+            stack += n.elts
+        elif isinstance(n, ast.Dict):
+            stack += n.values
+        elif isinstance(n, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)):
+            parts = [n.key, n.value] if isinstance(n, ast.DictComp) else [n.elt]
+            parts += [gen.iter for gen in n.generators]
+            inner = set().union(*(referents(p, local, fresh) for p in parts))
+            # The comprehension's own variables do not outlive it.
+            out |= inner - {
+                t.id for g in n.generators for t in ast.walk(g.target) if isinstance(t, ast.Name)
+            }
+        elif isinstance(n, ast.Call) and not fresh(n):
+            stack.append(n.func)
+            stack += n.args
+            stack += [kw.value for kw in n.keywords]
+    return out
 
 
 def local_names(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
@@ -92,8 +130,18 @@ def local_names(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
             names.add(node.name)
         for target in targets:
             for sub in ast.walk(target):
-                if isinstance(sub, ast.Name):
+                if isinstance(sub, ast.Name) and not isinstance(sub.ctx, ast.Load):
                     names.add(sub.id)
+                elif isinstance(sub, (ast.Attribute, ast.Subscript)) and not isinstance(
+                    sub.ctx, ast.Load
+                ):
+                    # `g[k] = v` fills `g`'s object, so `g` is followed like a local; names
+                    # read on the way (`k`, `a()` in `g[a()].x = v`) are not bound here.
+                    root = sub.value
+                    while isinstance(root, (ast.Attribute, ast.Subscript)):
+                        root = root.value
+                    if isinstance(root, ast.Name):
+                        names.add(root.id)
                 elif isinstance(sub, (ast.MatchAs, ast.MatchStar)) and sub.name:
                     names.add(sub.name)
                 elif isinstance(sub, ast.MatchMapping) and sub.rest:

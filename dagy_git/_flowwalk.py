@@ -5,15 +5,20 @@ overwrites, branches merge (union), and the body is walked again while what a lo
 into its next iteration still grows, so a task that feeds itself through a loop shows up as
 a self edge (reported as a cycle by the caller).
 The environment is journaled rather than copied at each branch, keeping the walk linear.
+
+Names may share an object (`alias = lst`, `inner = d["k"]`, `for row in rows`), and a
+mutation through one (`alias.append(x)`, `row["k"] = x`) changes what every one of them
+holds. So the environment also keeps, under `_alias(name)`, the names `name` may share an
+object with; being ordinary entries, they are journaled, merged and carried like the rest.
 """
 
 from __future__ import annotations
 
 import ast
 import functools
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Container, Iterable
 
-from ._astnodes import children, dotted, local_names, pairwise, root_of
+from ._astnodes import children, dotted, local_names, pairwise, referents
 from ._astutil import ModuleInfo, Symbol, TaskDef
 from .errors import SpecError
 
@@ -21,6 +26,11 @@ Deps = frozenset[str]
 EMPTY: Deps = frozenset()
 _UNSET: Deps = frozenset({"\0unset"})  # journal marker: the name was not bound before
 _HINT_DIRECT = "call tasks directly by name in the flow body, e.g. `raw = extract(source)`"
+
+
+def _alias(name: str) -> str:
+    """The environment key of the names that may share an object with `name`."""
+    return "\0alias " + name  # no identifier contains NUL, so no clash with a variable
 
 
 class FlowWalker:
@@ -61,19 +71,75 @@ class FlowWalker:
         """Open a journal: from here on, record the old value of every name bound."""
         self.journals.append({})
 
-    def pop(self, restore: bool) -> dict[str, tuple[Deps, Deps]]:
-        """End a journal; return {name: (value before, value now)}, restoring if asked."""
+    def pop(self, restore: bool | Container[str]) -> dict[str, tuple[Deps, Deps]]:
+        """End a journal; return {name: (value before, value now)}.
+
+        `restore` (True, or the names to restore) puts old values back. A change that is
+        kept is handed to the enclosing journal, so an enclosing branch can still undo it.
+        """
         journal = self.journals.pop()
+        outer = self.journals[-1] if self.journals else None
         changes = {}
         for name, before in journal.items():
             now = self.env.get(name, EMPTY)
             changes[name] = (EMPTY if before is _UNSET else before, now)
-            if restore:
+            if restore is True or (restore is not False and name in restore):
                 if before is _UNSET:
                     self.env.pop(name, None)
                 else:
                     self.env[name] = before
+            elif outer is not None:
+                outer.setdefault(name, before)
         return changes
+
+    def assign(self, name: str, deps: Deps, refs: Iterable[str] = ()) -> None:
+        """Bind `name` to a value carrying `deps` that may share objects with `refs`."""
+        self.locals.add(name)
+        key = _alias(name)
+        old = self.env.get(key, EMPTY)
+        new = frozenset(refs)
+        if name in new:  # `x = x["k"]`: part of the old object, shared as it was
+            new = (new - {name}) | old
+        if new != old:
+            for other in old - new:
+                self.put(_alias(other), self.env.get(_alias(other), EMPTY) - {name})
+            self.put(key, new)
+            for other in new - old:
+                self.put(_alias(other), self.env.get(_alias(other), EMPTY) | {name})
+        self.put(name, deps)
+
+    def mutate(self, name: str, deps: Deps, refs: Iterable[str] = ()) -> None:
+        """`name`'s object changed in place to hold a value carrying `deps` (and `refs`).
+
+        Every name that may share the object, directly or through others, carries `deps`
+        too; from now on `name` may also share objects with `refs` (it holds them).
+        """
+        if deps:
+            seen, todo = {name}, [name]
+            while todo:
+                current = todo.pop()
+                if not deps <= self.env.get(current, EMPTY):
+                    self.put(current, self.env.get(current, EMPTY) | deps)
+                for other in self.env.get(_alias(current), EMPTY) - seen:
+                    seen.add(other)
+                    todo.append(other)
+        for other in refs:
+            if other != name and other not in self.env.get(_alias(name), EMPTY):
+                self.put(_alias(name), self.env.get(_alias(name), EMPTY) | {other})
+                self.put(_alias(other), self.env.get(_alias(other), EMPTY) | {name})
+
+    def refs(self, node: ast.expr) -> set[str]:
+        """The local names whose objects the value of `node` may share (see `referents`)."""
+        return referents(node, self.locals, self.fresh)
+
+    def fresh(self, call: ast.Call) -> bool:
+        """Whether `call` is a task call: its result is a new value, shared with nothing."""
+        chain = dotted(call.func)
+        return (
+            chain is not None
+            and chain[0] not in self.locals
+            and self.mod.symbol(chain).kind == "task"
+        )
 
     def branches(self, arms: Iterable[Callable[[], None]]) -> None:
         """Run each arm from the same state, then merge (union) what they changed."""
@@ -118,18 +184,20 @@ class FlowWalker:
         """Walk one statement of the flow body."""
         if isinstance(s, ast.Assign) and pairwise(s.targets, s.value):
             # `a, b = x(), y()`: each name gets its own value (all evaluated before binding).
-            values = [self.expr(v) for v in s.value.elts]  # type: ignore[attr-defined]
-            for elt, deps in zip(s.targets[0].elts, values, strict=True):  # type: ignore[attr-defined]
-                self.bind(elt, deps)
+            elts = s.value.elts  # type: ignore[attr-defined]
+            values = [(self.expr(v), self.refs(v)) for v in elts]
+            for elt, (deps, refs) in zip(s.targets[0].elts, values, strict=True):  # type: ignore[attr-defined]
+                self.bind(elt, deps, refs=refs)
         elif isinstance(s, ast.Assign):
             deps = self.expr(s.value)
             for target in s.targets:
-                self.bind(target, deps)
+                self.bind(target, deps, refs=self.refs(s.value))
         elif isinstance(s, ast.AnnAssign):
             if s.value is not None:
-                self.bind(s.target, self.expr(s.value))
+                self.bind(s.target, self.expr(s.value), refs=self.refs(s.value))
         elif isinstance(s, ast.AugAssign):
-            self.bind(s.target, self.expr(s.value) | self.expr(s.target), weak=True)
+            deps = self.expr(s.value) | self.expr(s.target)
+            self.bind(s.target, deps, weak=True, refs=self.refs(s.value))
         elif isinstance(s, (ast.Expr, ast.Return)):
             if s.value is not None:
                 self.expr(s.value)
@@ -137,8 +205,8 @@ class FlowWalker:
             self.expr(s.test)
             self.branches([lambda: self.block(s.body), lambda: self.block(s.orelse)])
         elif isinstance(s, (ast.For, ast.AsyncFor)):
-            it = self.expr(s.iter)
-            self.loop(s, lambda: self.bind(s.target, it), s.body)
+            it, refs = self.expr(s.iter), self.refs(s.iter)
+            self.loop(s, lambda: self.bind(s.target, it, refs=refs), s.body)
             self.block(s.orelse)
         elif isinstance(s, ast.While):
             self.expr(s.test)
@@ -148,14 +216,14 @@ class FlowWalker:
             for item in s.items:
                 deps = self.expr(item.context_expr)
                 if item.optional_vars is not None:
-                    self.bind(item.optional_vars, deps)
+                    self.bind(item.optional_vars, deps, refs=self.refs(item.context_expr))
             self.block(s.body)
         elif isinstance(s, ast.Try) or type(s).__name__ == "TryStar":
             self.try_(s)
         elif isinstance(s, ast.Match):
-            subject = self.expr(s.subject)
+            subject, refs = self.expr(s.subject), self.refs(s.subject)
             arms: list[Callable[[], None]] = [lambda: None]
-            arms += [functools.partial(self.case, case, subject) for case in s.cases]
+            arms += [functools.partial(self.case, case, subject, refs) for case in s.cases]
             self.branches(arms)
         elif isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             self.nested(s)
@@ -166,7 +234,7 @@ class FlowWalker:
         elif isinstance(s, ast.Delete):
             for target in s.targets:
                 if isinstance(target, ast.Name):
-                    self.put(target.id, EMPTY)
+                    self.assign(target.id, EMPTY)
                 else:
                     self.expr(target)
         else:  # raise, assert, pass, break, continue, global, nonlocal, type aliases
@@ -195,35 +263,43 @@ class FlowWalker:
         self.branches(arms)
         self.block(getattr(s, "finalbody", []))
 
-    def case(self, case: ast.match_case, subject: Deps) -> None:
-        """One `case` of a `match`: its captures carry the subject."""
+    def case(self, case: ast.match_case, subject: Deps, refs: set[str]) -> None:
+        """One `case` of a `match`: its captures carry (and are parts of) the subject."""
         for node in ast.walk(case.pattern):
             name = getattr(node, "name", None) or getattr(node, "rest", None)
             if isinstance(name, str):
-                self.put(name, subject)
+                self.assign(name, subject, refs)
             if isinstance(node, ast.MatchValue):
                 self.expr(node.value)
         if case.guard is not None:
             self.expr(case.guard)
         self.block(case.body)
 
-    def bind(self, target: ast.expr, deps: Deps, weak: bool = False) -> None:
-        """Assign `deps` to a target; `x.a = v` / `x[k] = v` add to what `x` carries."""
+    def bind(
+        self, target: ast.expr, deps: Deps, weak: bool = False, refs: Iterable[str] = ()
+    ) -> None:
+        """Assign a value carrying `deps` (sharing objects with `refs`) to a target.
+
+        `x.a = v`, `x[k] = v` and `x += v` change `x`'s object in place: they add to what `x`,
+        and every name sharing its object, carries.
+        """
         if isinstance(target, ast.Name):
-            self.locals.add(target.id)
-            self.put(target.id, deps | self.env.get(target.id, EMPTY) if weak else deps)
+            if weak:
+                self.mutate(target.id, deps, refs)
+            else:
+                self.assign(target.id, deps, refs)
         elif isinstance(target, (ast.Tuple, ast.List)):
             for elt in target.elts:
-                self.bind(elt, deps, weak)
+                self.bind(elt, deps, weak, refs)
         elif isinstance(target, ast.Starred):
-            self.bind(target.value, deps, weak)
+            self.bind(target.value, deps, weak, refs)
         elif isinstance(target, (ast.Attribute, ast.Subscript)):
+            # Python's order: the object, then the key. Keys on the way (`d[a()].x = v`), as
+            # the key itself, decide what the object holds.
+            held = self.expr(target.value)
             extra = self.expr(target.slice) if isinstance(target, ast.Subscript) else EMPTY
-            root = root_of(target)
-            if isinstance(root, ast.Name) and root.id in self.locals:
-                self.put(root.id, self.env.get(root.id, EMPTY) | deps | extra)
-            else:
-                self.expr(target.value)
+            for owner in self.refs(target.value):
+                self.mutate(owner, deps | extra | held, refs)
 
     # -- expressions ----------------------------------------------------------------------
     def expr(self, node: ast.expr) -> Deps:
@@ -245,7 +321,7 @@ class FlowWalker:
             return self.expr(node.value)
         if isinstance(node, ast.NamedExpr):
             deps = self.expr(node.value)
-            self.bind(node.target, deps)
+            self.bind(node.target, deps, refs=self.refs(node.value))
             return deps
         if isinstance(node, ast.Lambda):
             self.nested(node)
@@ -263,20 +339,27 @@ class FlowWalker:
     def comprehension(
         self, node: ast.ListComp | ast.SetComp | ast.GeneratorExp | ast.DictComp
     ) -> Deps:
-        """A comprehension: its own scope; the result carries what its parts carry."""
+        """A comprehension: its own scope; the result carries what its parts carry.
+
+        Only its loop variables are its own: what it mutates (`[acc.append(t(x)) for …]`)
+        or binds with `:=` stays changed after it.
+        """
         self.push()
         out: set[str] = set()
+        scoped: set[str] = set()
         for gen in node.generators:
             it = self.expr(gen.iter)
-            self.bind(gen.target, it)
+            self.bind(gen.target, it, refs=self.refs(gen.iter))
+            scoped |= {n.id for n in ast.walk(gen.target) if isinstance(n, ast.Name)}
             for cond in gen.ifs:
                 out |= self.expr(cond)
         elts = [node.key, node.value] if isinstance(node, ast.DictComp) else [node.elt]
         for elt in elts:
             out |= self.expr(elt)
-        changed = self.pop(restore=True)
-        for _, now in changed.values():
-            out |= now
+        changed = self.pop(restore=scoped | {_alias(name) for name in scoped})
+        for name, (_, now) in changed.items():
+            if not name.startswith("\0"):
+                out |= now
         return frozenset(out)
 
     def call(self, node: ast.Call) -> Deps:
@@ -289,9 +372,16 @@ class FlowWalker:
             (waits if kw.arg == "wait_for" else args).update(self.expr(kw.value))
         func = node.func
         chain = dotted(func)
+        if isinstance(func, ast.Attribute) and (chain is None or chain[0] in self.locals):
+            # A method of a value: mutators such as `results.append(x)`, `d[k].append(x)` or
+            # `d.setdefault(k, []).append(x)` feed every local the receiver may share.
+            owner = self.expr(func.value)
+            values = [*node.args, *(kw.value for kw in node.keywords)]
+            refs = set().union(*(self.refs(v) for v in values))
+            for name in self.refs(func.value):
+                self.mutate(name, frozenset(args), refs)
+            return frozenset(owner | args | waits)
         if chain is None:
-            if isinstance(func, ast.Attribute):
-                return frozenset(args | waits | self.expr(func.value))  # method of a value
             self.fail("cannot follow call: the called function is computed", func)
             self.expr(func)
             return frozenset(args | waits)
@@ -302,11 +392,6 @@ class FlowWalker:
                 hint=_HINT_DIRECT,
             )
             return frozenset(args | waits)
-        if chain[0] in self.locals:
-            # A method of a local value; mutators such as `results.append(x)` feed `results`.
-            owner = self.env.get(chain[0], EMPTY)
-            self.put(chain[0], owner | args)
-            return frozenset(owner | args | waits)
         sym = self.mod.symbol(chain)
         name = ".".join(chain)
         if sym.kind == "task" and sym.task is not None:

@@ -14,7 +14,15 @@ from pathlib import Path
 
 from .errors import SpecError
 
-__all__ = ["display_path", "find_module", "line_col", "parse_module", "read_problem"]
+__all__ = [
+    "display_path",
+    "find_module",
+    "line_col",
+    "parse_module",
+    "read_problem",
+    "source_lines",
+    "source_segment",
+]
 
 _NEWLINE = re.compile(r"\r\n|\r|\n")
 
@@ -110,3 +118,27 @@ def line_col(text: str, node: ast.AST) -> tuple[int, int]:
         prefix = lines[line - 1].encode("utf-8")[:offset]
         return line, len(prefix.decode("utf-8", errors="ignore")) + 1
     return line, offset + 1
+
+
+def source_lines(text: str) -> list[str]:
+    """The lines of `text` as the parser counts them (`\\r\\n`, `\\r` and `\\n` end a line)."""
+    return _NEWLINE.split(text)
+
+
+def source_segment(lines: list[str], node: ast.expr) -> str:
+    """The exact source text of `node`, with its line endings written as `\\n`.
+
+    Unlike `ast.unparse`, whose output changes between Python versions (f-string quoting
+    in 3.12, `lambda :` in 3.10, which characters `repr` escapes as Unicode grows), the
+    text as written and the positions the parser reports are the same on every version.
+    """
+    end_line, end_col = node.end_lineno, node.end_col_offset
+    if end_line is None or end_col is None:  # only nodes built by hand lack an end
+        return ast.unparse(node)
+    # ast's columns count UTF-8 bytes.
+    first = lines[node.lineno - 1].encode("utf-8")
+    if end_line == node.lineno:
+        return first[node.col_offset : end_col].decode("utf-8")
+    head = first[node.col_offset :].decode("utf-8")
+    tail = lines[end_line - 1].encode("utf-8")[:end_col].decode("utf-8")
+    return "\n".join([head, *lines[node.lineno : end_line - 1], tail])

@@ -10,7 +10,9 @@ and column, never a silent guess.
 from __future__ import annotations
 
 import ast
+import functools
 import gc
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,7 +20,7 @@ from . import hashing
 from ._astutil import ModuleInfo, TaskDef
 from ._flowwalk import FlowWalker
 from ._pyfiles import display_path as _display_path
-from ._pyfiles import parse_module, read_problem
+from ._pyfiles import parse_module, read_problem, source_lines, source_segment
 from .errors import DagyError, SpecError
 from .names import validate_name
 from .spec import FlowSpec, ParameterSpec, TaskSpec
@@ -125,6 +127,7 @@ def _analyze_text(
     flows: list[AnalyzedFlow] = []
     source_hash = hashing.source_file_hash(source)
     seen: dict[tuple[str, str], int] = {}
+    lines = functools.cache(lambda: source_lines(text))  # split once, and only if needed
     for fn in mod.functions:
         kinds = {k for d in fn.decorator_list if (k := mod.decorator_kind(d))}
         if len(kinds) > 1:
@@ -140,7 +143,7 @@ def _analyze_text(
             continue
         flow_problems: list[SpecError] = []
         try:
-            analyzed = _analyze_flow(mod, fn, found[1], source_hash, flow_problems)
+            analyzed = _analyze_flow(mod, fn, found[1], source_hash, lines, flow_problems)
         except RecursionError:
             flow_problems.append(mod.error("flow is too deeply nested to analyse", fn))
             analyzed = None
@@ -168,6 +171,7 @@ def _analyze_flow(
     fn: ast.FunctionDef | ast.AsyncFunctionDef,
     deco: ast.expr,
     source_hash: str,
+    lines: Callable[[], list[str]],
     problems: list[SpecError],
 ) -> AnalyzedFlow | None:
     opts = mod.options("flow", deco, problems)
@@ -180,7 +184,7 @@ def _analyze_flow(
             problems.append(
                 mod.error(exc.message, fn, hint="give it a valid name: @flow(name=...)")
             )
-    parameters = _parameters(mod, fn, problems)
+    parameters = _parameters(mod, fn, lines, problems)
     walker = FlowWalker(mod, fn)
     walker.run()
     problems.extend(walker.problems)
@@ -233,9 +237,17 @@ def _analyze_flow(
 
 
 def _parameters(
-    mod: ModuleInfo, fn: ast.FunctionDef | ast.AsyncFunctionDef, problems: list[SpecError]
+    mod: ModuleInfo,
+    fn: ast.FunctionDef | ast.AsyncFunctionDef,
+    lines: Callable[[], list[str]],
+    problems: list[SpecError],
 ) -> list[ParameterSpec]:
-    """The flow's parameters; annotation and default as `ast.unparse` text (deterministic)."""
+    """The flow's parameters; annotation and default as their exact source text.
+
+    Not `ast.unparse`: its text differs between Python versions, and the spec (so the
+    code_hash) must not depend on which Python computed it. The exact text costs no
+    stability: any edit to it changes the file's hash, and so the code_hash, anyway.
+    """
     args = fn.args
     for star, what in ((args.vararg, "*"), (args.kwarg, "**")):
         if star is not None:
@@ -255,8 +267,8 @@ def _parameters(
     return [
         ParameterSpec(
             name=arg.arg,
-            annotation=ast.unparse(arg.annotation) if arg.annotation is not None else None,
-            default=ast.unparse(default) if default is not None else None,
+            annotation=None if arg.annotation is None else source_segment(lines(), arg.annotation),
+            default=None if default is None else source_segment(lines(), default),
             required=default is None,
         )
         for arg, default in pairs

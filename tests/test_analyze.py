@@ -82,7 +82,7 @@ def test_order_etl_spec() -> None:
     assert (param.name, param.annotation, param.default, param.required) == (
         "source",
         "str",
-        "'s3://data/orders/'",
+        '"s3://data/orders/"',
         False,
     )
     assert flow.path == "flows/order.py"
@@ -294,12 +294,74 @@ BODIES = [
     ("x = a()\nmatch x:\n    case [first, *_]:\n        b(first)", ["a", "b"], [("a", "b")]),
     ("import json\nx = a()\nb(json.dumps(x))", ["a", "b"], [("a", "b")]),
     ("x = a()\nb(sorted(x, key=lambda r: r.id))", ["a", "b"], [("a", "b")]),
+    # A task called inside an assignment target is a node too, in Python's order (the value
+    # first), and what it returns decides what the filled object holds.
+    ("d = {}\nd[a()]['k'] = b()\nc(d)", ["b", "a", "c"], [("a", "c"), ("b", "c")]),
+    ("d = {}\nfor d[a()] in src:\n    pass\nc(d)", ["a", "c"], [("a", "c")]),
+    # Names only read by a target or pattern stay what they are (here: tasks).
+    ("match src:\n    case a.name:\n        pass\nb(a(src))", ["a", "b"], [("a", "b")]),
 ]
 
 
 @pytest.mark.parametrize(("body", "ids", "edges"), BODIES)
 def test_flow_body_graph(body: str, ids: list[str], edges: list[tuple[str, str]]) -> None:
     assert flow_graph(body) == (ids, edges)
+
+
+# A mutation through any name that may share the object (an alias, an item or attribute of
+# it, a loop variable over it, a container holding it) reaches every such name.
+SHARED = [
+    ("lst = []\nalias = lst\nalias.append(a())\nb(lst)", [("a", "b")]),
+    ("d = {'x': []}\ninner = d['x']\ninner.append(a())\nb(d)", [("a", "b")]),
+    ("lst = []\nalias = lst\nlst.append(a())\nb(alias)", [("a", "b")]),
+    ("lst = []\nx = lst\ny = x\ny.append(a())\nb(lst)", [("a", "b")]),
+    ("o = object()\ninner = o.items\ninner.append(a())\nb(o)", [("a", "b")]),
+    ("d = {}\nalias = d\nalias['k'] = a()\nb(d)", [("a", "b")]),
+    ("d = {}\nalias = d\nalias.x.y = a()\nb(d)", [("a", "b")]),
+    ("lst = []\nalias = lst\nalias += [a()]\nb(lst)", [("a", "b")]),
+    ("d = {'k': []}\ninner = d.get('k')\ninner.append(a())\nb(d)", [("a", "b")]),
+    ("d = {'x': []}\nd['x'].append(a())\nb(d)", [("a", "b")]),
+    ("d = {}\nd.setdefault('x', []).append(a())\nb(d)", [("a", "b")]),
+    ("d = {'x': {}}\nalias = d\nalias = alias['x']\nalias['k'] = a()\nb(d)", [("a", "b")]),
+    (
+        "rows = a()\nfor r in rows:\n    r['s'] = c(r)\nb(rows)",
+        [("a", "b"), ("a", "c"), ("c", "b")],
+    ),
+    ("for i, r in enumerate(src):\n    r['s'] = a(r)\nb(src)", [("a", "b")]),
+    ("lst = []\nholder = [lst]\nholder[0].append(a())\nb(lst)", [("a", "b")]),
+    ("lst = []\nh = []\nh.append(lst)\nh[0].append(a())\nb(lst)", [("a", "b")]),
+    ("lst = []\nh = {'k': lst}\nh['k'].append(a())\nb(lst)", [("a", "b")]),
+    ("match src:\n    case [first, *_]:\n        first['s'] = a()\nb(src)", [("a", "b")]),
+    ("with src as s:\n    s.append(a())\nb(src)", [("a", "b")]),
+    ("acc = []\n[acc.append(a(s)) for s in src]\nb(acc)", [("a", "b")]),
+    ("[y := a(s) for s in src]\nb(y)", [("a", "b")]),
+    (
+        "lst = []\nif n:\n    alias = lst\nelse:\n    alias = []\nalias.append(a())\nb(lst)",
+        [("a", "b")],
+    ),
+    (
+        "lst = []\nalias = []\nfor s in src:\n    alias.append(a(s))\n    alias = lst\nb(lst)",
+        [("a", "b")],
+    ),
+    # …and only those: a rebound name, a task's result, a new value share nothing.
+    ("lst = []\nalias = lst\nalias = []\nalias.append(a())\nb(lst)", []),
+    ("x = src\ny = a(x)\ny.append(b())\nc(x)", []),
+    ("lst = []\ntext = f'{lst}'\ntext.join(a())\nb(lst)", []),
+    ("for r in src:\n    pass\nother = []\nfor r in other:\n    r.append(a())\nb(src)", []),
+    # A branch that rebinds inside `try` leaves the other branch the value from before.
+    (
+        "x = a()\nif n:\n    try:\n        x = b()\n    except ValueError:\n        pass\n"
+        "else:\n    c(x)",
+        [("a", "c")],
+    ),
+]
+
+
+@pytest.mark.parametrize(("body", "edges"), SHARED)
+def test_mutations_reach_every_name_that_shares_the_object(
+    body: str, edges: list[tuple[str, str]]
+) -> None:
+    assert flow_graph(body)[1] == edges
 
 
 EXPRESSIONS = [
@@ -514,6 +576,55 @@ def test_escape_warnings_in_user_code_are_not_ours() -> None:
     assert flow.spec.name == "order_etl"
 
 
+def test_parameters_are_recorded_exactly_as_written() -> None:
+    # Not as `ast.unparse` prints them: that text differs between Python versions
+    # (tests/test_cross_python.py), and the spec must not.
+    src = (
+        "from dagy import flow\n\n@flow\ndef f(\n"
+        '    a: "list[str]" = ["x"],\n'
+        "    b=f'{\"q\"}',\n"
+        "    c=lambda: 1,\n"
+        "    d: tuple = (  # the comment stays\n"
+        "        1, 2),\n"
+        '    e="日本 \U0001fae0",\n'
+        "    g=((2)),\n"
+        "):\n    pass\n"
+    )
+    (flow,) = build_flows_from(src)
+    assert [(p.name, p.annotation, p.default) for p in flow.spec.parameters] == [
+        ("a", '"list[str]"', '["x"]'),
+        ("b", None, "f'{\"q\"}'"),
+        ("c", None, "lambda: 1"),
+        ("d", "tuple", "(  # the comment stays\n        1, 2)"),
+        ("e", None, '"日本 \U0001fae0"'),
+        ("g", None, "2"),
+    ]
+    # A Windows checkout records the same text, so the same code_hash.
+    (crlf,) = analyze_source(src.replace("\n", "\r\n").encode(), "flow.py").flows
+    assert (crlf.spec, crlf.code_hash) == (flow.spec, flow.code_hash)
+
+
+def test_standard_library_and_builtins_of_every_supported_python_are_accepted() -> None:
+    # tomllib is new in 3.11; imp, distutils and asyncore are gone in 3.12; telnetlib and cgi
+    # in 3.13; ExceptionGroup is 3.11+ and PythonFinalizationError 3.13+. The hook and CI may
+    # run different Pythons, so all are accepted on every version, whichever runs.
+    src = (
+        "import tomllib, imp, asyncore, telnetlib\nimport distutils.util\nfrom cgi import escape\n"
+        + HEADER
+        + "@flow\ndef f(src):\n"
+        "    x = a(tomllib.loads(src), imp.reload, asyncore.loop, telnetlib.Telnet(src))\n"
+        "    b(distutils.util.strtobool(x), escape(x))\n"
+        "    raise ExceptionGroup('e', [PythonFinalizationError(), EncodingWarning()])\n"
+    )
+    (flow,) = build_flows_from(src)
+    assert flow.spec.edges == [("a", "b")]
+    # A module that is in no Python's standard library is still refused.
+    found = analyze_source(b"import yaml\n" + src.encode() + b"    yaml.load(src)\n", "f.py")
+    assert [p.message for p in found.problems] == [
+        "cannot resolve task 'yaml.load': module 'yaml' is not in the repository"
+    ]
+
+
 def test_mentions_dagy() -> None:
     assert mentions_dagy(b"from dagy import flow")
     assert mentions_dagy(b"import dagy_git")
@@ -723,9 +834,9 @@ def _best_of(runs: int, fn: object) -> float:
 def test_a_5mb_file_is_analysed_in_linear_time() -> None:
     big = _big_source(5_000_000)
     small = _big_source(500_000)
-    start = time.perf_counter()
     result = analyze_source(big, "big.py")
-    big_time = time.perf_counter() - start
+    # best of two: one run can be slowed by whatever else the machine does meanwhile
+    big_time = _best_of(2, lambda: analyze_source(big, "big.py"))
     assert result.problems == []
     assert len(result.flows) > 1000
     # Timings are relative to this machine's own `ast.parse` of the same bytes (the floor no
@@ -805,6 +916,10 @@ BODY_LINES = [
     "    case [p, *q]:",
     "        a(p)",
     "del x",
+    "alias = x",
+    "alias = alias[y] or [x]",
+    "y.setdefault(1, []).append(a(alias))",
+    "x[b()].z = alias",
     "x = nowhere()",
     "    pass",
     ")",

@@ -76,7 +76,7 @@ def test_code_hash_definition() -> None:
 ORDER_ETL_SPEC_JSON = (
     '{"description":null,"edges":[["extract","transform"],["transform","load"]],'
     '"function":"order_etl","name":"order_etl","parameters":[{"annotation":"str",'
-    '"default":"\'s3://data/orders/\'","name":"source","required":false}],"retries":0,'
+    '"default":"\\"s3://data/orders/\\"","name":"source","required":false}],"retries":0,'
     '"retry_delay_seconds":0.0,"tasks":[{"description":null,"function":"extract",'
     '"id":"extract","module":null,"name":"extract","retries":0,"retry_delay_seconds":0.0,'
     '"timeout_seconds":null},{"description":null,"function":"transform","id":"transform",'
@@ -86,7 +86,10 @@ ORDER_ETL_SPEC_JSON = (
     '"timeout_seconds":null}],"timeout_seconds":null,"version":"2.1.0"}'
 )
 ORDER_ETL_SOURCE_SHA = "b8c5d1a8b044cdab862e76053279b38a13f5539a0bdcae55f329e2e17b7500cd"
-ORDER_ETL_CODE_HASH = "567d8e89290876d754e0de832a7da222a5efee241292759ac0fa8472952cc6eb"
+# Parameter defaults are recorded as written (`"s3://…"`), not as `ast.unparse` text
+# (`'s3://…'`), whose output differs between Python versions; this replaced the pre-release
+# value 567d8e89290876d754e0de832a7da222a5efee241292759ac0fa8472952cc6eb.
+ORDER_ETL_CODE_HASH = "7e4805622e30c88a64c628bc9b175f88d929903c65582e3eb71e9ed9f7ea799c"
 
 
 def test_order_etl_spec_and_code_hash_golden() -> None:
