@@ -10,8 +10,6 @@ module is parsed once however many flow files import it.
 from __future__ import annotations
 
 import ast
-import builtins
-import sys
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -19,31 +17,11 @@ from pathlib import Path
 
 from ._options import FLOW_OPTIONS, MISSING, TASK_OPTIONS, check_option, literal
 from ._pyfiles import display_path, find_module, line_col, parse_module
+from ._pynames import BUILTINS, DAGY_MODULES, STDLIB
 from .errors import DagyError, SpecError
 from .names import validate_name
 
 __all__ = ["ModuleInfo", "Symbol", "TaskDef", "load_module"]
-
-DAGY_MODULES = frozenset({"dagy", "dagy_git", "dagy_git.sdk"})
-# Whether a flow is accepted must not depend on which Python runs the hook or CI, so these
-# are the union over every supported CPython (3.10-3.13), not the running one's names: the
-# running one's plus what only some of the others have (added in 3.11+, removed in 3.11-3.13).
-# tests/test_cross_python.py checks that every installed version computes the same sets.
-# fmt: off
-_STDLIB = frozenset(sys.stdlib_module_names) | {
-    "__future__", "tomllib", "binhex", "distutils", "imp", "asynchat", "asyncore", "smtpd",
-    "aifc", "audioop", "cgi", "cgitb", "chunk", "crypt", "imghdr", "mailcap", "msilib", "nis",
-    "nntplib", "ossaudiodev", "pipes", "sndhdr", "spwd", "sunau", "telnetlib", "uu", "xdrlib",
-    "lib2to3", "_android_support", "_bootsubprocess", "_colorize", "_crypt", "_interpchannels",
-    "_interpqueues", "_interpreters", "_ios_support", "_msi", "_opcode_metadata", "_pydatetime",
-    "_pylong", "_pyrepl", "_sha2", "_sha256", "_sha512", "_suggestions", "_sysconfig",
-    "_tokenize", "_typing", "_wmi",
-}
-_BUILTINS = frozenset(dir(builtins)) | {
-    "aiter", "anext", "EncodingWarning", "BaseExceptionGroup", "ExceptionGroup",
-    "PythonFinalizationError", "_IncompleteInputError",
-}
-# fmt: on
 
 _CACHE_SIZE = 256
 
@@ -321,7 +299,7 @@ class ModuleInfo:
             return self._import_symbol(module, attr, level, rest, depth)
         if self.star_import:
             return Symbol("missing", detail=f"{head!r} may come from a `*` import")
-        if head in _BUILTINS:
+        if head in BUILTINS:
             return Symbol("external")
         return Symbol("missing", detail=f"{head!r} is not defined or imported in {self.path}")
 
@@ -369,7 +347,7 @@ class ModuleInfo:
         if path is None:
             if level == 0 and module in DAGY_MODULES:
                 return Symbol("external")
-            if level == 0 and module.split(".")[0] in _STDLIB:
+            if level == 0 and module.split(".")[0] in STDLIB:
                 return Symbol("external")
             if not rest:
                 return Symbol("module")

@@ -1,47 +1,33 @@
 """The data-flow walk of one flow body: which task call sites exist and what feeds them.
 
-Every variable carries the set of task nodes whose results reach it. Straight-line code
-overwrites, branches merge (union), and the body is walked again while what a loop carries
-into its next iteration still grows, so a task that feeds itself through a loop shows up as
-a self edge (reported as a cycle by the caller).
-The environment is journaled rather than copied at each branch, keeping the walk linear.
-
-Names may share an object (`alias = lst`, `inner = d["k"]`, `for row in rows`), and a
-mutation through one (`alias.append(x)`, `row["k"] = x`) changes what every one of them
-holds. So the environment also keeps, under `_alias(name)`, the names `name` may share an
-object with; being ordinary entries, they are journaled, merged and carried like the rest.
+Statements and expressions are walked in evaluation order against a `FlowEnv` (see
+`_flowenv.py`), which says what each variable carries and which names may share an object.
+Branches merge (union), and the body is walked again while what a loop carries into its next
+iteration still grows, so a task that feeds itself through a loop shows up as a self edge
+(reported as a cycle by the caller).
 """
 
 from __future__ import annotations
 
 import ast
 import functools
-from collections.abc import Callable, Container, Iterable
+from collections.abc import Callable, Iterable
 
 from ._astnodes import children, dotted, local_names, pairwise, referents
 from ._astutil import ModuleInfo, Symbol, TaskDef
+from ._flowenv import EMPTY, Deps, FlowEnv, alias_key, is_alias_key
 from .errors import SpecError
 
-Deps = frozenset[str]
-EMPTY: Deps = frozenset()
-_UNSET: Deps = frozenset({"\0unset"})  # journal marker: the name was not bound before
 _HINT_DIRECT = "call tasks directly by name in the flow body, e.g. `raw = extract(source)`"
 
 
-def _alias(name: str) -> str:
-    """The environment key of the names that may share an object with `name`."""
-    return "\0alias " + name  # no identifier contains NUL, so no clash with a variable
-
-
-class FlowWalker:
+class FlowWalker(FlowEnv):
     """Walk one `@flow` function body; collect task nodes, upstreams and problems."""
 
     def __init__(self, mod: ModuleInfo, fn: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        super().__init__(local_names(fn))
         self.mod = mod
         self.fn = fn
-        self.env: dict[str, Deps] = {}
-        self.journals: list[dict[str, Deps]] = []
-        self.locals = local_names(fn)
         self.nodes: list[tuple[str, TaskDef, str | None]] = []  # (id, task, module)
         self.upstreams: dict[str, set[str]] = {}
         self.problems: list[SpecError] = []
@@ -60,74 +46,7 @@ class FlowWalker:
             if not self._grew:
                 return
 
-    # -- environment ----------------------------------------------------------------------
-    def put(self, name: str, deps: Deps) -> None:
-        """Bind `name`, remembering its old value in the open journal (for branches)."""
-        if self.journals and name not in self.journals[-1]:
-            self.journals[-1][name] = self.env.get(name, _UNSET)
-        self.env[name] = deps
-
-    def push(self) -> None:
-        """Open a journal: from here on, record the old value of every name bound."""
-        self.journals.append({})
-
-    def pop(self, restore: bool | Container[str]) -> dict[str, tuple[Deps, Deps]]:
-        """End a journal; return {name: (value before, value now)}.
-
-        `restore` (True, or the names to restore) puts old values back. A change that is
-        kept is handed to the enclosing journal, so an enclosing branch can still undo it.
-        """
-        journal = self.journals.pop()
-        outer = self.journals[-1] if self.journals else None
-        changes = {}
-        for name, before in journal.items():
-            now = self.env.get(name, EMPTY)
-            changes[name] = (EMPTY if before is _UNSET else before, now)
-            if restore is True or (restore is not False and name in restore):
-                if before is _UNSET:
-                    self.env.pop(name, None)
-                else:
-                    self.env[name] = before
-            elif outer is not None:
-                outer.setdefault(name, before)
-        return changes
-
-    def assign(self, name: str, deps: Deps, refs: Iterable[str] = ()) -> None:
-        """Bind `name` to a value carrying `deps` that may share objects with `refs`."""
-        self.locals.add(name)
-        key = _alias(name)
-        old = self.env.get(key, EMPTY)
-        new = frozenset(refs)
-        if name in new:  # `x = x["k"]`: part of the old object, shared as it was
-            new = (new - {name}) | old
-        if new != old:
-            for other in old - new:
-                self.put(_alias(other), self.env.get(_alias(other), EMPTY) - {name})
-            self.put(key, new)
-            for other in new - old:
-                self.put(_alias(other), self.env.get(_alias(other), EMPTY) | {name})
-        self.put(name, deps)
-
-    def mutate(self, name: str, deps: Deps, refs: Iterable[str] = ()) -> None:
-        """`name`'s object changed in place to hold a value carrying `deps` (and `refs`).
-
-        Every name that may share the object, directly or through others, carries `deps`
-        too; from now on `name` may also share objects with `refs` (it holds them).
-        """
-        if deps:
-            seen, todo = {name}, [name]
-            while todo:
-                current = todo.pop()
-                if not deps <= self.env.get(current, EMPTY):
-                    self.put(current, self.env.get(current, EMPTY) | deps)
-                for other in self.env.get(_alias(current), EMPTY) - seen:
-                    seen.add(other)
-                    todo.append(other)
-        for other in refs:
-            if other != name and other not in self.env.get(_alias(name), EMPTY):
-                self.put(_alias(name), self.env.get(_alias(name), EMPTY) | {other})
-                self.put(_alias(other), self.env.get(_alias(other), EMPTY) | {name})
-
+    # -- loops and sharing ----------------------------------------------------------------
     def refs(self, node: ast.expr) -> set[str]:
         """The local names whose objects the value of `node` may share (see `referents`)."""
         return referents(node, self.locals, self.fresh)
@@ -140,19 +59,6 @@ class FlowWalker:
             and chain[0] not in self.locals
             and self.mod.symbol(chain).kind == "task"
         )
-
-    def branches(self, arms: Iterable[Callable[[], None]]) -> None:
-        """Run each arm from the same state, then merge (union) what they changed."""
-        ends: list[dict[str, Deps]] = []
-        for arm in arms:
-            self.push()
-            arm()
-            ends.append({name: now for name, (_, now) in self.pop(restore=True).items()})
-        changed = {name for end in ends for name in end}
-        for name in changed:
-            before = self.env.get(name, EMPTY)
-            # An arm that left `name` alone contributes its value from before the branch.
-            self.put(name, frozenset().union(*(end.get(name, before) for end in ends)))
 
     def loop(self, key: ast.stmt, head: Callable[[], object], body: list[ast.stmt]) -> None:
         """Walk a loop body once, from its entry state plus what earlier passes left.
@@ -356,9 +262,9 @@ class FlowWalker:
         elts = [node.key, node.value] if isinstance(node, ast.DictComp) else [node.elt]
         for elt in elts:
             out |= self.expr(elt)
-        changed = self.pop(restore=scoped | {_alias(name) for name in scoped})
+        changed = self.pop(restore=scoped | {alias_key(name) for name in scoped})
         for name, (_, now) in changed.items():
-            if not name.startswith("\0"):
+            if not is_alias_key(name):
                 out |= now
         return frozenset(out)
 

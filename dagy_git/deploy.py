@@ -117,7 +117,7 @@ def check_options(opts: DeployOptions, n_targets: int) -> None:
     if opts.parameters is not None:
         validate_parameters(opts.parameters)
     if opts.schedule is not None:
-        from .config import validate_schedule
+        from .cron import validate_schedule
 
         validate_schedule(opts.schedule)
 
@@ -126,7 +126,7 @@ def make_intents(
     ws: Workspace, targets: list[Target], opts: DeployOptions, head: str
 ) -> list[Intent]:
     """Resolve namespace, version, name and tags of every target; validate everything."""
-    from .config import inherited_tags
+    from .manifests import inherited_tags
 
     check_options(opts, len(targets))
     explicit_tags = validate_tags(opts.tags)

@@ -21,7 +21,7 @@ from .analyze import AnalyzedFlow, build_flows
 from .hashing import code_hash
 
 if TYPE_CHECKING:
-    from .config import DeploymentEntry
+    from .manifests import DeploymentEntry
     from .workspace import Workspace
 
 __all__ = ["GuardReport", "Violation", "check_versions", "suggest_bump"]
@@ -89,7 +89,7 @@ def suggest_bump(version: str) -> str | None:
 
 def _flow_files(ws: Workspace, paths: list[str] | None) -> list[str]:
     """Repo-relative flow files: the given ones (relative to cwd), or every discovered one."""
-    from .config import discover_flow_files
+    from .manifests import discover_flow_files
 
     if paths is None:
         return discover_flow_files(ws.settings, ws.files)

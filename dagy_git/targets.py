@@ -13,7 +13,7 @@ from .analyze import AnalyzedFlow, build_flows
 from .errors import DagyError
 
 if TYPE_CHECKING:
-    from .config import DeploymentEntry
+    from .manifests import DeploymentEntry
     from .workspace import Workspace
 
 
@@ -100,7 +100,7 @@ def resolve(ws: Workspace, texts: list[str]) -> list[Target]:
 
 def resolve_all(ws: Workspace) -> list[Target]:
     """Every manifest deployment, plus every discovered flow that no deployment names."""
-    from .config import discover_flow_files
+    from .manifests import discover_flow_files
 
     entries = [(m, e) for m in ws.manifests for e in m.deployments]
     found = discover_flow_files(ws.settings, ws.files)
@@ -123,7 +123,7 @@ def resolve_all(ws: Workspace) -> list[Target]:
 
 def discovered(ws: Workspace) -> list[Target]:
     """Every flow of every flow file (`flow_paths`, or every .py file that imports dagy)."""
-    from .config import discover_flow_files
+    from .manifests import discover_flow_files
 
     loaded = analyse_all(ws, discover_flow_files(ws.settings, ws.files))
     return [Target(f, path, rel) for path, rel, flows in loaded.values() for f in flows]

@@ -18,19 +18,16 @@ from typing import TypeVar
 
 from . import gitio
 from .analyze import AnalyzedFlow, FileAnalysis, analyze_source
-from .config import (
-    MANIFEST,
-    PYPROJECT,
+from .config import MANIFEST, PYPROJECT, Settings, read_settings
+from .errors import DagyError
+from .manifests import (
     DeploymentEntry,
     Manifest,
-    Settings,
     collect_manifests,
     discover_flow_files,
     duplicate_deployments,
     duplicate_error,
-    read_settings,
 )
-from .errors import DagyError
 from .namespace import derive_namespace
 
 __all__ = ["Problem", "Report", "check_repo", "validate_repo"]

@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING
 from . import gitio
 
 if TYPE_CHECKING:
-    from .config import Manifest, Settings
+    from .config import Settings
+    from .manifests import Manifest
     from .registry import Registry
 
 
@@ -33,7 +34,7 @@ class Workspace:
     @cached_property
     def manifests(self) -> list[Manifest]:
         """Every `dagy.toml` of the repository."""
-        from .config import load_manifests
+        from .manifests import load_manifests
 
         return load_manifests(self.root, self.files)
 

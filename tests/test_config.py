@@ -10,18 +10,17 @@ from pathlib import Path
 import pytest
 
 from dagy_git import gitio
-from dagy_git.config import (
-    Settings,
+from dagy_git.config import Settings, load_settings
+from dagy_git.cron import validate_schedule
+from dagy_git.errors import ConfigError
+from dagy_git.gitobjects import valid_refname
+from dagy_git.manifests import (
     collect_manifests,
     discover_flow_files,
     glob_matcher,
     inherited_tags,
     load_manifests,
-    load_settings,
-    validate_schedule,
 )
-from dagy_git.errors import ConfigError
-from dagy_git.gitobjects import valid_refname
 
 from conftest import write
 

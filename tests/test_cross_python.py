@@ -124,7 +124,7 @@ SUMMARY = """
 import json, sys
 
 def summary(source):
-    from dagy_git import _astutil
+    from dagy_git import _pynames
     from dagy_git.analyze import analyze_source
 
     result = analyze_source(source.encode("utf-8"), "corpus.py")
@@ -133,8 +133,8 @@ def summary(source):
             {"flow_spec": f.spec.to_json(), "code_hash": f.code_hash} for f in result.flows
         ],
         "problems": [str(p) for p in result.problems],
-        "stdlib": sorted(_astutil._STDLIB),
-        "builtins": sorted(_astutil._BUILTINS),
+        "stdlib": sorted(_pynames.STDLIB),
+        "builtins": sorted(_pynames.BUILTINS),
     }
 
 if __name__ == "__main__":

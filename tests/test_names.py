@@ -37,7 +37,7 @@ def check_ref_format(refs: list[str]) -> list[str]:
 
 
 @given(versions)
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 def test_encode_roundtrip(version: str) -> None:
     assert validate_version(version) == version
     key = encode_version(version)
