@@ -6,6 +6,7 @@ Fixtures drive git with plain `subprocess`, never through the code under test.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -115,6 +116,38 @@ def order_etl(source: str = "s3://data/orders/"):
     raw = extract(source)
     clean = transform(raw)
     return load(clean)
+"""
+
+
+def snapshot_of_this_checkout(dest: Path) -> str:
+    """Commit what pip needs to install dagy-git plus the hook manifest; return the commit."""
+    dest.mkdir()
+    for name in ("pyproject.toml", "README.md", "LICENSE", ".pre-commit-hooks.yaml"):
+        if (ROOT / name).exists():
+            shutil.copy2(ROOT / name, dest / name)
+    shutil.copytree(
+        ROOT / "dagy_git", dest / "dagy_git", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    git(dest, "init", "-q")
+    git(dest, "add", "-A")
+    git(dest, "commit", "-q", "-m", "snapshot")
+    return git(dest, "rev-parse", "HEAD")
+
+
+# A flow that calls something the analyser cannot follow: validate and deploy refuse it.
+BROKEN = """
+from dagy import flow, task
+
+
+@task
+def extract() -> list:
+    ...
+
+
+@flow(name="broken", version="1.0")
+def broken():
+    data = extract()
+    return mystery(data)
 """
 
 

@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from action_harness import ACTION_DIR, ActionRun, load_action, run_action
-from conftest import ORDER_ETL, ROOT, commit_all, git, write
+from conftest import BROKEN, ORDER_ETL, ROOT, commit_all, git, write
 
 INVOICES = """
 from dagy import flow, task
@@ -47,20 +47,6 @@ def build_features(day: str = "today"):
     return build(day)
 """
 
-BROKEN = """
-from dagy import flow, task
-
-
-@task
-def extract() -> list:
-    ...
-
-
-@flow(name="broken", version="1.0")
-def broken():
-    data = extract()
-    return mystery(data)
-"""
 
 ORDERS_MANIFEST = """
 [tags]

@@ -13,24 +13,9 @@ import pytest
 
 from dagy_git.commands.hooks import HOOKS, hook_text
 
-from conftest import ORDER_ETL, ROOT, git, run_cli, write
+from conftest import BROKEN, ORDER_ETL, ROOT, git, run_cli, write
 
 FLOW = "flows/orders/order_etl.py"
-
-BROKEN = """
-from dagy import flow, task
-
-
-@task
-def extract() -> list:
-    ...
-
-
-@flow(name="broken", version="1.0")
-def broken():
-    data = extract()
-    return mystery(data)
-"""
 
 
 def attempt(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:

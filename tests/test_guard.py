@@ -3,7 +3,6 @@ refusal of `immutable_versions`, with real repositories, real deploys and real c
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -12,7 +11,7 @@ import pytest
 
 from dagy_git.guard import suggest_bump
 
-from conftest import ORDER_ETL, ROOT, commit_all, git, run_cli, write
+from conftest import ORDER_ETL, commit_all, git, run_cli, snapshot_of_this_checkout, write
 
 FLOW = "flows/orders/order_etl.py"
 CHANGED = ORDER_ETL.replace("return load(clean)", "loaded = load(clean)\n    return loaded")
@@ -178,21 +177,6 @@ def test_immutable_versions_refuses_a_code_change_unless_forced(repo: Path) -> N
 
 # ---------------------------------------------------------------------------------------
 # through the real pre-commit framework
-
-
-def snapshot_of_this_checkout(dest: Path) -> str:
-    """Commit what pip needs to install dagy-git plus the hook manifest; return the commit."""
-    dest.mkdir()
-    for name in ("pyproject.toml", "README.md", "LICENSE", ".pre-commit-hooks.yaml"):
-        if (ROOT / name).exists():
-            shutil.copy2(ROOT / name, dest / name)
-    shutil.copytree(
-        ROOT / "dagy_git", dest / "dagy_git", ignore=shutil.ignore_patterns("__pycache__")
-    )
-    git(dest, "init", "-q")
-    git(dest, "add", "-A")
-    git(dest, "commit", "-q", "-m", "snapshot")
-    return git(dest, "rev-parse", "HEAD")
 
 
 def test_the_hook_blocks_a_commit_through_pre_commit(deployed: Path, tmp_path: Path) -> None:

@@ -10,7 +10,6 @@ from the package index) into `PRE_COMMIT_HOME`, which conftest points into a tem
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -20,7 +19,7 @@ import yaml
 
 from dagy_git import hookcmd
 
-from conftest import ORDER_ETL, ROOT, git, write
+from conftest import ORDER_ETL, ROOT, git, snapshot_of_this_checkout, write
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -35,21 +34,6 @@ from dagy import flow
 def bad():
     pass
 """
-
-
-def snapshot_of_this_checkout(dest: Path) -> str:
-    """Commit what pip needs to install dagy-git, plus the hook manifest; return the commit."""
-    dest.mkdir()
-    for name in ("pyproject.toml", "README.md", "LICENSE", ".pre-commit-hooks.yaml"):
-        if (ROOT / name).exists():
-            shutil.copy2(ROOT / name, dest / name)
-    shutil.copytree(
-        ROOT / "dagy_git", dest / "dagy_git", ignore=shutil.ignore_patterns("__pycache__")
-    )
-    git(dest, "init", "-q")
-    git(dest, "add", "-A")
-    git(dest, "commit", "-q", "-m", "snapshot")
-    return git(dest, "rev-parse", "HEAD")
 
 
 def pre_commit(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
