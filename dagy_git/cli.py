@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -26,14 +26,19 @@ app = typer.Typer(
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON (a stable public schema).")]
 TagOpt = Annotated[
-    Optional[list[str]],  # noqa: UP045 - typer needs Optional at runtime on 3.10
-    typer.Option("--tag", help="KEY=VALUE dagy tag; repeat for more (AND when filtering)."),
+    list[str] | None,
+    typer.Option(
+        "--tag",
+        metavar="KEY=VALUE",
+        help="KEY=VALUE dagy tag; repeat for more (AND when filtering).",
+    ),
 ]
 NamespaceOpt = Annotated[
-    str | None, typer.Option("--namespace", help="Explicit namespace (default: derived).")
+    str | None,
+    typer.Option("--namespace", metavar="NS", help="Explicit namespace (default: derived)."),
 ]
 RemoteOpt = Annotated[
-    Optional[str],  # noqa: UP045
+    str | None,
     typer.Option(
         "--remote", help="Remote to use (default: `remote` from the config, else origin)."
     ),
@@ -77,7 +82,7 @@ def init() -> None:
 def spec(
     targets: Annotated[
         list[str] | None,
-        typer.Argument(help="PATH[:FUNCTION] of flow files (default: every flow)."),
+        typer.Argument(metavar="PATH[:FUNCTION]", help="Flow files (default: every flow)."),
     ] = None,
     namespace: NamespaceOpt = None,
     json_out: JsonOpt = False,
@@ -93,7 +98,8 @@ def spec(
 @app.command()
 def validate(
     paths: Annotated[
-        list[str] | None, typer.Argument(help="Files to check (default: the whole repository).")
+        list[str] | None,
+        typer.Argument(metavar="PATH", help="Files to check (default: the whole repository)."),
     ] = None,
 ) -> None:
     """Check flow files and manifests; print one `path:line:col: message` per problem."""
@@ -105,9 +111,12 @@ def validate(
 @app.command()
 def build(
     targets: Annotated[
-        list[str] | None, typer.Argument(help="PATH[:FUNCTION] of flows (default: all).")
+        list[str] | None,
+        typer.Argument(metavar="PATH[:FUNCTION]", help="Flows to build (default: all)."),
     ] = None,
-    out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("dist"),
+    out: Annotated[Path, typer.Option("--out", metavar="DIR", help="Output folder.")] = Path(
+        "dist"
+    ),
     namespace: NamespaceOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
@@ -122,26 +131,32 @@ def build(
 @app.command()
 def deploy(
     targets: Annotated[
-        list[str] | None, typer.Argument(help="PATH[:FUNCTION] or ARTIFACT.zip.")
+        list[str] | None,
+        typer.Argument(metavar="TARGET", help="PATH[:FUNCTION] or ARTIFACT.zip."),
     ] = None,
     all_: Annotated[
         bool, typer.Option("--all", help="Every manifest deployment and every flow.")
     ] = False,
-    deployment: Annotated[str | None, typer.Option("--deployment", help="Deployment name.")] = None,
+    deployment: Annotated[
+        str | None, typer.Option("--deployment", metavar="NAME", help="Deployment name.")
+    ] = None,
     namespace: NamespaceOpt = None,
     flow_name: Annotated[
-        str | None, typer.Option("--flow-name", help="Override the flow name.")
+        str | None, typer.Option("--flow-name", metavar="NAME", help="Override the flow name.")
     ] = None,
     flow_version: Annotated[
-        str | None, typer.Option("--flow-version", help="Override the version.")
+        str | None, typer.Option("--flow-version", metavar="VERSION", help="Override the version.")
     ] = None,
     tag: TagOpt = None,
     schedule: Annotated[
-        str | None, typer.Option("--schedule", help="Cron schedule of the deployment.")
+        str | None,
+        typer.Option("--schedule", metavar="CRON", help="Cron schedule of the deployment."),
     ] = None,
     param: Annotated[
         list[str] | None,
-        typer.Option("--param", help="KEY=VALUE parameter (JSON values allowed)."),
+        typer.Option(
+            "--param", metavar="KEY=VALUE", help="KEY=VALUE parameter (JSON values allowed)."
+        ),
     ] = None,
     force: Annotated[
         bool, typer.Option("--force", help="Deploy even when nothing changed.")
@@ -188,11 +203,12 @@ def deploy(
 @app.command("list")
 def list_(
     namespace: Annotated[
-        str | None, typer.Option("--namespace", help="This namespace and below.")
+        str | None, typer.Option("--namespace", metavar="NS", help="This namespace and below.")
     ] = None,
     tag: TagOpt = None,
     any_tag: Annotated[
-        list[str] | None, typer.Option("--any-tag", help="KEY=VALUE; any of them (OR).")
+        list[str] | None,
+        typer.Option("--any-tag", metavar="KEY=VALUE", help="KEY=VALUE; any of them (OR)."),
     ] = None,
     json_out: JsonOpt = False,
 ) -> None:
@@ -206,7 +222,9 @@ def list_(
 
 @app.command()
 def show(
-    flow: Annotated[str, typer.Argument(help="FLOW[@VERSION]; a bare FLOW is its latest deploy.")],
+    flow: Annotated[
+        str, typer.Argument(metavar="FLOW[@VERSION]", help="A bare FLOW is its latest deploy.")
+    ],
     json_out: JsonOpt = False,
 ) -> None:
     """Show one flow version: record, tags, spec."""
@@ -217,10 +235,10 @@ def show(
 
 @app.command()
 def log(
-    flow: Annotated[str, typer.Argument(help="FLOW name.")],
-    version: Annotated[Optional[str], typer.Option("--version", help="Only this version.")] = None,  # noqa: UP045
+    flow: Annotated[str, typer.Argument(metavar="FLOW", help="The flow name.")],
+    version: Annotated[str | None, typer.Option("--version", help="Only this version.")] = None,
     n: Annotated[
-        int | None, typer.Option("-n", "--max-count", help="At most N entries.", min=1)
+        int | None, typer.Option("-n", "--max-count", metavar="N", help="At most N entries.", min=1)
     ] = None,
     json_out: JsonOpt = False,
 ) -> None:
@@ -243,10 +261,13 @@ def deployments(
 
 @app.command()
 def tag(
-    flow: Annotated[str, typer.Argument(help="FLOW@VERSION")],
-    pairs: Annotated[Optional[list[str]], typer.Argument(help="KEY=VALUE tags to set.")] = None,  # noqa: UP045
+    flow: Annotated[str, typer.Argument(metavar="FLOW@VERSION", help="The flow version to tag.")],
+    pairs: Annotated[
+        list[str] | None, typer.Argument(metavar="KEY=VALUE", help="Tags to set.")
+    ] = None,
     unset: Annotated[
-        list[str] | None, typer.Option("--unset", help="Tag key to remove; repeatable.")
+        list[str] | None,
+        typer.Option("--unset", metavar="KEY", help="Tag key to remove; repeatable."),
     ] = None,
     push: Annotated[bool, typer.Option("--push", help="Push the change to the remote.")] = False,
     remote: RemoteOpt = None,
@@ -284,8 +305,8 @@ def pull(remote: RemoteOpt = None) -> None:
 @app.command()
 def guard(
     paths: Annotated[
-        Optional[list[str]],  # noqa: UP045
-        typer.Argument(help="Flow files to check (default: every flow)."),
+        list[str] | None,
+        typer.Argument(metavar="PATH", help="Flow files to check (default: every flow)."),
     ] = None,
 ) -> None:
     """Refuse a code change to a flow version already registered (mutable versions excepted)."""
