@@ -237,5 +237,18 @@ def deploy_flow(flow: AnalyzedFlow, file_path: Path, opts: DeployOptions) -> Dep
 
     file_path = file_path.resolve()
     ws = open_workspace(Path.cwd(), within=file_path.parent)
+    if (
+        opts.namespace is None
+        and ws.settings.namespace_root is None
+        and not ws.cwd.is_relative_to(ws.root)
+    ):
+        # A namespace derived from a folder outside the repository would depend on the
+        # machine, and a registered namespace can never change.
+        raise DagyError(
+            f"cannot derive a namespace for {ws.rel(file_path)}: the working directory "
+            f"{ws.cwd} is outside the repository {ws.root}",
+            hint="run from inside the repository, set namespace_root in dagy.toml, "
+            "or pass namespace=",
+        )
     report = run_deploy(ws, [Target(flow, file_path, ws.rel(file_path))], opts)
     return report.results[0]

@@ -499,11 +499,20 @@ def push(
             f"the remote {remote!r} moved meanwhile: "
             + "; ".join(f"{p.ref} {p.summary}" for p in rejected)
         )
-    detail = "; ".join(f"{p.ref} {p.summary}" for p in rejected) or msg
-    raise GitError(
-        f"git push to {remote!r} failed: {detail}",
-        hint="check the remote name or URL and your access to it",
-    )
+    said = [ln[len("remote: ") :].strip() for ln in msg.splitlines() if ln.startswith("remote: ")]
+    said = [ln for ln in said if ln]
+    if rejected:
+        first = rejected[0]
+        more = f" (and {len(rejected) - 1} more refs)" if len(rejected) > 1 else ""
+        detail = f"{first.ref} {first.summary}{more}"
+        hint = "the remote refused the push (a server hook or branch protection?)"
+    else:
+        lines_said = [ln.strip() for ln in msg.splitlines() if ln.strip()]
+        detail = "; ".join(lines_said[:3]) or f"exit {proc.returncode}"
+        hint = "check the remote name or URL and your access to it"
+    if said:
+        detail += "; the remote said: " + " / ".join(said[:5])
+    raise GitError(f"git push to {remote!r} failed: {detail}", hint=hint)
 
 
 # ---------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from . import gitio
 from .analyze import AnalyzedFlow, build_flows
 from .hashing import code_hash
 
@@ -106,12 +107,24 @@ def _flow_files(ws: Workspace, paths: list[str] | None) -> list[str]:
     return discover_flow_files(ws.settings, sorted(set(chosen))) if chosen else []
 
 
-def _candidates(ws: Workspace, files: list[str]) -> list[Candidate]:
-    """Each (name, version) the files would register, with its code_hash, flow and deployment."""
-    wanted = set(files)
+def _candidates(ws: Workspace, files: list[str], widen: bool) -> list[Candidate]:
+    """Each (name, version) the files would register, with its code_hash, flow and deployment.
+
+    With `widen`, a task module among `files` (a file without flows) adds the flow files
+    that import it: changing a task changes the spec of every flow that calls it.
+    """
+    from .manifests import discover_flow_files, importers
+
     by_file: dict[str, list[AnalyzedFlow]] = {
         rel: build_flows(ws.root / rel, repo_root=ws.root, display_path=rel) for rel in files
     }
+    modules = [rel for rel, flows in by_file.items() if not flows]
+    if widen and modules:
+        every = discover_flow_files(ws.settings, ws.files)
+        for rel in importers(ws.root, every, modules):
+            if rel not in by_file:
+                by_file[rel] = build_flows(ws.root / rel, repo_root=ws.root, display_path=rel)
+    wanted = set(by_file)
     out: list[Candidate] = []
     for flows in by_file.values():
         out += [((f.spec.name, f.spec.version), f.code_hash, f, None) for f in flows]
@@ -131,16 +144,28 @@ def _candidates(ws: Workspace, files: list[str]) -> list[Candidate]:
 
 
 def check_versions(ws: Workspace, paths: list[str] | None = None) -> GuardReport:
-    """Compare the flows of `paths` (default: all) with the local registry branch."""
+    """Compare the flows of `paths` (default: all) with the local registry branch (or, in
+    a fresh clone without one, its remote-tracking copy)."""
     settings = ws.settings
     report = GuardReport(registry_branch=settings.registry_branch)
     files = _flow_files(ws, paths)
-    with ws.registry().snapshot() as snap:
+    registry = ws.registry()
+    commit = registry.tip()
+    if commit is None:
+        # A fresh clone has no local registry branch yet, but the remote-tracking copy of
+        # it (read-only) already says which versions are registered.
+        tracking = f"refs/remotes/{settings.remote}/{settings.registry_branch}"
+        commit = gitio.list_refs(ws.root, [tracking]).get(tracking)
+        if commit is not None:
+            report.registry_branch = f"{settings.remote}/{settings.registry_branch}"
+    with registry.snapshot(commit) as snap:
         report.registry_commit = snap.commit
         if snap.commit is None or not files:
             return report
         mutable = {"latest", *settings.mutable_versions}
-        candidates = [c for c in _candidates(ws, files) if c[0][1] not in mutable]
+        candidates = [
+            c for c in _candidates(ws, files, paths is not None) if c[0][1] not in mutable
+        ]
         records = snap.records(sorted({key for key, *_ in candidates}))
     seen: set[tuple[Key, str]] = set()
     for key, chash, flow, entry in candidates:

@@ -293,6 +293,32 @@ def discover_flow_files(
     return sorted(found)
 
 
+def importers(root: Path, flow_files: list[str], modules: list[str]) -> list[str]:
+    """The flow files that may import one of `modules` (repo-relative `.py` task modules).
+
+    A changed task module changes the spec of every flow that imports it, so a check of
+    the module alone must also check those flows. Any import of `pkg/tasks.py` spells its
+    name (`pkg.tasks`, `.tasks`, `from pkg import tasks`): files whose bytes do not contain
+    it cannot import it. Over-selecting costs only an extra analysis.
+    """
+    stems = {
+        posixpath.basename(posixpath.dirname(m) if m.endswith("/__init__.py") else m[:-3])
+        for m in modules
+    }
+    wanted = [s.encode() for s in stems if s]
+    found: list[str] = []
+    for rel in flow_files:
+        if rel in modules:
+            continue
+        try:
+            data = (root / rel).read_bytes()
+        except OSError:
+            continue
+        if any(stem in data for stem in wanted):
+            found.append(rel)
+    return found
+
+
 def glob_matcher(patterns: tuple[str, ...] | list[str]) -> Callable[[str], bool]:
     """A test of repo-relative paths: matched by one of the globs, or inside a matched folder."""
     parts = [_glob_regex(p.strip("/").removeprefix("./")) for p in patterns]

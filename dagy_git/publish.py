@@ -49,7 +49,11 @@ def commit_with_retry(
             return None
         return txn
 
-    result = registry.write_with_retry(plan, remote_name=remote if push else None, atomic=atomic)
+    # A dry run with push asks what the remote's registry would get, as a fresh CI clone
+    # would plan it: local registry commits (pushed or not) do not count.
+    result = registry.write_with_retry(
+        plan, remote_name=remote if push else None, atomic=atomic, remote_only=dry_run
+    )
     value, base = last[-1]
     if result is None:
         return Outcome(value, base, False, len(last))

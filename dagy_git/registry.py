@@ -141,12 +141,13 @@ class Registry:
             raise
         return snap
 
-    def base_snapshot(self, state: RemoteState | None) -> Snapshot:
+    def base_snapshot(self, state: RemoteState | None, *, remote_only: bool = False) -> Snapshot:
         """What the next write builds on: the local tip, or for a push the remote's
-        state from `fetch` (the local tip if it is ahead; diverged → RegistryError)."""
+        state from `fetch` (the local tip if it is ahead, unless `remote_only`; diverged →
+        RegistryError)."""
         if state is None:
             return self.snapshot()
-        return remote.base_snapshot(self, state)
+        return remote.base_snapshot(self, state, remote_only=remote_only)
 
     def log(
         self, flow_name: str, version: str | None = None, limit: int | None = None
@@ -233,16 +234,18 @@ class Registry:
         remote_name: str | None = None,
         atomic: bool = True,
         attempts: int = 8,
+        remote_only: bool = False,
     ) -> WriteResult | None:
         """Plan against the registry and write; when another writer wins, re-plan (bounded,
         jittered backoff). `plan` returning None means nothing to write.
 
         With `remote_name`, the registry is the remote's: fetch → plan against it → write
-        objects only → push with leases → adopt locally.
+        objects only → push with leases → adopt locally. `remote_only` plans against the
+        remote's tip even when the local registry is ahead (for dry runs).
         """
         for attempt in range(1, attempts + 1):
             state = self.fetch(remote_name) if remote_name else None
-            with self.base_snapshot(state) as snap:
+            with self.base_snapshot(state, remote_only=remote_only) as snap:
                 txn = plan(snap)
                 if txn is None:
                     return None

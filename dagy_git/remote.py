@@ -101,10 +101,14 @@ def _diverged(reg: Registry, state: RemoteState, local: str) -> RegistryError:
     )
 
 
-def base_snapshot(reg: Registry, state: RemoteState) -> Snapshot:
+def base_snapshot(reg: Registry, state: RemoteState, *, remote_only: bool = False) -> Snapshot:
     """The snapshot a push-bound write builds on: the remote tip, or the local tip when it
-    is ahead (its unpushed commits and tags then travel with the write)."""
-    local = reg.tip()
+    is ahead (its unpushed commits and tags then travel with the write).
+
+    `remote_only` ignores the local registry: what a fresh CI clone would plan against
+    (a dry run's question, e.g. in the pre-push hook).
+    """
+    local = None if remote_only else reg.tip()
     base, carry, label = state.tip, {}, f"{state.remote}/{reg.branch}"
     if local is not None and local != state.tip:
         if state.tip is None or gitio.is_ancestor(reg.root, state.tip, local):

@@ -60,7 +60,10 @@ def pick(flows: list[AnalyzedFlow], function: str | None, where: str) -> list[An
 
 def _locate(ws: Workspace, path_text: str) -> str:
     """The repo-relative path of a flow file named on the command line (checked)."""
-    path = (ws.cwd / path_text).resolve()
+    try:
+        path = (ws.cwd / path_text).resolve()
+    except (OSError, RuntimeError) as exc:  # a symlink loop
+        raise DagyError(f"{path_text}: cannot resolve the path ({exc})") from None
     try:
         rel = path.relative_to(ws.root).as_posix()
     except ValueError:
@@ -70,6 +73,8 @@ def _locate(ws: Workspace, path_text: str) -> str:
 
 
 def _check(path: Path, path_text: str) -> None:
+    if path.is_dir():
+        raise DagyError(f"{path_text}: is a folder", hint="name flow files, or use --all")
     if not path.is_file():
         raise DagyError(f"{path_text}: no such file")
     if path.suffix != ".py":

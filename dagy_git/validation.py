@@ -27,6 +27,7 @@ from .manifests import (
     discover_flow_files,
     duplicate_deployments,
     duplicate_error,
+    importers,
 )
 from .namespace import derive_namespace
 
@@ -122,6 +123,7 @@ class _Check:
         flow_files = discover_flow_files(self.settings, files, sources=self.sources)
         checked = [f for f in flow_files if self.picked(f)]
         self._prefetch(checked)
+        checked += self._importers_of_task_modules(checked, flow_files)
         flows = [flow for rel in checked for flow in self._flows(rel, report=True)]
         self._duplicate_flows(flows, flow_files)
         manifests, errors = collect_manifests(self.root, files)
@@ -136,6 +138,20 @@ class _Check:
                     self._namespace(rel, rel, found[0].line, "this flow file")
         n_manifests = sum(1 for m in manifests if self.picked(m.path))
         return Report(sorted(set(self.problems)), len(flows), len(checked) + n_manifests)
+
+    def _importers_of_task_modules(self, checked: list[str], flow_files: list[str]) -> list[str]:
+        """Named task modules (no flows of their own) drag in the flows that import them:
+        renaming or changing a task there breaks or changes those flows."""
+        selected = self.selected
+        if selected is None:
+            return []
+        modules = [rel for rel in checked if rel in self.analyses and not self.analyses[rel].flows]
+        if not modules:
+            return []
+        extra = [f for f in importers(self.root, flow_files, modules) if not self.picked(f)]
+        selected.update(extra)
+        self._prefetch(extra)
+        return extra
 
     def _prefetch(self, rels: list[str]) -> None:
         """Analyse many files up front, on every core (errors are kept for `_flows`)."""
@@ -255,7 +271,11 @@ class _Check:
 
 def _inside(path: Path, root: Path) -> str | None:
     """`path` relative to `root` (POSIX), also through symlinked folders; None if outside."""
-    for candidate in (path, path.resolve()):
+    try:
+        real = path.resolve()
+    except (OSError, RuntimeError):  # a symlink loop: judge the path as written
+        real = path
+    for candidate in (path, real):
         try:
             return candidate.relative_to(root).as_posix()
         except ValueError:

@@ -268,7 +268,8 @@ def test_inputs_with_shell_syntax_are_never_executed(tmp_path: Path) -> None:
         "": str(ACTION_DIR) + "/..",
         "==0.1.0": "dagy-git==0.1.0",
         "dagy-git @ file:///wheels/x.whl": "dagy-git @ file:///wheels/x.whl",
-        f'"; touch {canary}; echo "': f'dagy-git"; touch {canary}; echo "',
+        "0.1.0": "dagy-git==0.1.0",
+        f'"; touch {canary}; echo "': f'"; touch {canary}; echo "',
     }
     for pin, requirement in cases.items():
         log.write_text("")

@@ -310,3 +310,33 @@ def test_dry_run_is_refused_where_the_real_run_would_be(etl_repo: Path) -> None:
 def test_list_refuses_an_invalid_namespace(etl_repo: Path) -> None:
     proc = run_cli("list", "--namespace", "../x", cwd=etl_repo)
     assert proc.returncode == 1 and "namespace" in proc.stderr
+
+
+def test_sdk_deploy_from_outside_the_repository_is_refused(repo: Path, tmp_path: Path) -> None:
+    write(repo, FLOW, ORDER_ETL.replace("from dagy import", "from dagy_git import"))
+    commit_all(repo, "add order_etl")
+    script = (
+        "import sys\n"
+        f"sys.path.insert(0, {str(repo / 'flows/orders')!r})\n"
+        "from order_etl import order_etl\n"
+        "order_etl.deploy()\n"
+    )
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    proc = subprocess.run(
+        [sys.executable, "-c", script], cwd=outside, capture_output=True, text=True, check=False
+    )
+    assert proc.returncode != 0
+    assert "outside the repository" in proc.stderr
+    assert "dagy" not in git(repo, "for-each-ref", "--format=%(refname)")
+
+
+def test_a_folder_or_a_symlink_loop_is_a_clear_error(etl_repo: Path) -> None:
+    (etl_repo / "flows/loop").symlink_to("loop.py")
+    (etl_repo / "flows/loop.py").symlink_to("loop")
+    for target, message in (("flows/orders", "is a folder"), ("flows/loop.py", "cannot resolve")):
+        proc = run_cli("deploy", target, cwd=etl_repo)
+        assert proc.returncode == 1, proc.stderr
+        assert message in proc.stderr
+    proc = run_cli("validate", "flows/loop.py", cwd=etl_repo)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr

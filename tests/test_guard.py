@@ -223,3 +223,56 @@ def test_the_hook_blocks_a_commit_through_pre_commit(deployed: Path, tmp_path: P
         check=False,
     )
     assert passed.returncode == 0, passed.stdout + passed.stderr
+
+
+SHARED = """
+from dagy import task
+
+
+@task(retries={retries})
+def {name}(x: int) -> int:
+    return x
+"""
+
+IMPORTER = """
+from dagy import flow
+
+from common.tasks import shared
+
+
+@flow(name="imp", version="1.0")
+def imp(x: int = 1):
+    return shared(x)
+"""
+
+
+def test_a_changed_task_module_checks_the_flows_that_import_it(repo: Path) -> None:
+    write(repo, "common/tasks.py", SHARED.format(retries=1, name="shared"))
+    write(repo, "flows/imp/imp.py", IMPORTER)
+    commit_all(repo, "shared task")
+    assert run_cli("deploy", "--all", cwd=repo).returncode == 0
+    # more retries on the shared task: imp@1.0 would change its code_hash
+    stage(repo, "common/tasks.py", SHARED.format(retries=5, name="shared"))
+    proc = run_cli("guard", "common/tasks.py", cwd=repo)
+    assert proc.returncode == 1, proc.stderr
+    assert "imp@1.0 is already registered with other code" in proc.stderr
+    # renaming the task breaks the importing flow: validate of the module alone says so
+    stage(repo, "common/tasks.py", SHARED.format(retries=1, name="shared2"))
+    proc = run_cli("validate", "common/tasks.py", cwd=repo)
+    assert proc.returncode == 1
+    assert proc.stdout.startswith("flows/imp/imp.py:")
+
+
+def test_a_fresh_clone_is_guarded_by_the_remote_tracking_registry(
+    deployed: Path, tmp_path: Path, bare_remote: Path
+) -> None:
+    git(deployed, "remote", "add", "origin", str(bare_remote))
+    git(deployed, "push", "-q", "origin", "HEAD:main")
+    assert run_cli("push", cwd=deployed).returncode == 0
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", str(bare_remote), str(clone))
+    stage(clone, FLOW, CHANGED)
+    proc = run_cli("guard", FLOW, cwd=clone)
+    assert proc.returncode == 1, proc.stderr
+    assert "order_etl@2.1.0 is already registered with other code" in proc.stderr
+    assert "origin/dagy/registry" in proc.stderr

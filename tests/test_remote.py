@@ -144,3 +144,30 @@ def test_racing_redeploys_never_repeat_a_deployment_version(origin: Path, tmp_pa
     assert run_cli("pull", cwd=check).returncode == 0
     deps = json.loads(run_cli("deployments", "--json", cwd=check).stdout)
     assert deps[0]["deployment_version"] == 5
+
+
+def test_a_dry_run_with_push_plans_against_the_remote_only(origin: Path, tmp_path: Path) -> None:
+    a = clone(origin, tmp_path / "a")
+    b = clone(origin, tmp_path / "b")
+    deploy_json(b, "flows/team1/flow1.py", "--push")
+    # a's local registry diverges from the remote's (a local, never pushed deploy)
+    assert run_cli("deploy", "flows/team0/flow0.py", cwd=a).returncode == 0
+    real = run_cli("deploy", "--all", "--push", cwd=a)
+    assert real.returncode == 1 and "diverged" in real.stderr
+    dry = deploy_json(a, "--all", "--push", "--dry-run")
+    status = {r["flow_name"]: r["status"] for r in dry["results"]}
+    assert status["flow1"] == "skipped"  # on the remote already
+    assert status["flow0"] == "registered"  # only in a's local registry
+
+
+def test_a_refused_push_says_what_the_remote_said(origin: Path, tmp_path: Path) -> None:
+    hook = origin / "hooks" / "pre-receive"
+    hook.write_text("#!/bin/sh\necho 'policy: no pushes today' >&2\nexit 1\n")
+    hook.chmod(0o755)
+    a = clone(origin, tmp_path / "a")
+    proc = run_cli("deploy", "--all", "--push", cwd=a)
+    assert proc.returncode == 1
+    assert "policy: no pushes today" in proc.stderr
+    assert "the remote refused the push" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert "dagy/registry" not in git(a, "for-each-ref", "--format=%(refname)", "refs/heads/")

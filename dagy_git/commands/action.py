@@ -10,6 +10,7 @@ so a broken flow is annotated on the pull request's diff. Exit codes are the CLI
 from __future__ import annotations
 
 import json
+import re
 import sys
 import uuid
 from collections.abc import Mapping
@@ -144,10 +145,16 @@ def outputs(report: DeployReport) -> str:
 
 
 def _cell(value: object) -> str:
-    """A Markdown table cell: pipes and HTML-ish characters escaped, one line."""
+    """A Markdown table cell: HTML, Markdown and pipe characters escaped, one line."""
     text = "" if value is None else str(value)
-    for char, escaped in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ("|", "\\|")):
+    for char, escaped in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;")):
         text = text.replace(char, escaped)
+    # Markdown: a backslash first (it escapes what follows), then emphasis, code, links
+    # and the table's own pipe, so a version like `1.0\|y*z*` shows as written. An
+    # underscore inside a word (order_etl) never starts emphasis, so it stays readable.
+    for char in "\\`*[]|":
+        text = text.replace(char, "\\" + char)
+    text = re.sub(r"(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])", r"\\_", text)
     return " ".join(text.split()) or " "
 
 

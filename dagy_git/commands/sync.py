@@ -27,8 +27,13 @@ def pull(remote: str | None, cwd: Path) -> int:
     ws = open_workspace(cwd)
     name = ws.remote(remote)
     result = ws.registry().pull(name)
-    note(
-        f"registry at {short(result.commit)} from {name}; "
-        f"{result.tags_updated} version tags updated"
-    )
+    branch = ws.settings.registry_branch
+    said = {
+        "no-remote-registry": f"{name} has no registry branch {branch} yet: nothing to pull",
+        "ahead": f"the local {branch} is ahead of {name}'s: run `dagy-git push` to share it",
+        "up-to-date": f"{branch} is up to date with {name}",
+        "created": f"{branch} created from {name} at {short(result.commit)}",
+        "fast-forward": f"{branch} fast-forwarded to {short(result.commit)} from {name}",
+    }.get(result.status, f"registry at {short(result.commit)} from {name}")
+    note(f"{said}; {result.tags_updated} version tags updated")
     return 0
