@@ -8,13 +8,13 @@ another writer won a race (locally or on the remote).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import gitio
-from .errors import DagyError, RefusedError
+from .errors import DagyError, GitError, RefusedError
 from .hashing import code_hash
 from .names import (
     validate_name,
@@ -24,6 +24,7 @@ from .names import (
     validate_version,
 )
 from .plan import STATUSES, DeployResult, Intent, Plan, plan
+from .registry_log import SOURCE_HEAD, last_source_head
 from .spec import FlowSpec
 
 if TYPE_CHECKING:
@@ -190,21 +191,33 @@ def run_deploy(ws: Workspace, targets: list[Target], opts: DeployOptions) -> Dep
         raise DagyError("the repository has no commit yet", hint="commit your flows, then deploy")
     intents = make_intents(ws, targets, opts, source_commit)
     settings = ws.settings
+    head = source_commit
+    newer = _LaterThan(ws.root, head)
 
     def attempt(snap: Snapshot) -> tuple[Plan, Transaction | None]:
+        last = None if opts.force else last_source_head(ws.root, snap.commit)
         p = plan(
             intents,
             snap,
             force=opts.force,
             now=utc_now(),
-            source_commit=source_commit,
+            source_commit=head,
             mutable_versions=settings.mutable_versions,
             immutable_versions=settings.immutable_versions,
+            newer=newer,
         )
+        if last is not None and newer(last):
+            # The registry was last deployed from a later commit: this older run must not
+            # roll its code, schedules or parameters back (CI runs finishing out of order).
+            return _all_skipped(p, snap, last), None
         if not p.writes:
             return p, None
         return p, Transaction(
-            flows=p.flows, deployments=p.deployments, drafts={}, subject=_subject(p)
+            flows=p.flows,
+            deployments=p.deployments,
+            drafts={},
+            subject=_subject(p),
+            extra_trailers=[(SOURCE_HEAD, head)],
         )
 
     outcome = commit_with_retry(
@@ -222,6 +235,37 @@ def run_deploy(ws: Workspace, targets: list[Target], opts: DeployOptions) -> Dep
         pushed=outcome.pushed,
         attempts=outcome.attempts,
     )
+
+
+class _LaterThan:
+    """Whether a commit is a later commit than `head` (a descendant of it), memoised."""
+
+    def __init__(self, root: Path, head: str) -> None:
+        self.root, self.head = root, head
+        self.seen: dict[str, bool] = {}
+
+    def __call__(self, commit: str) -> bool:
+        if commit not in self.seen:
+            try:
+                later = commit != self.head and gitio.is_ancestor(self.root, self.head, commit)
+            except GitError:  # a commit this clone lacks (shallow, or not fetched): unknown
+                later = False
+            self.seen[commit] = later
+        return self.seen[commit]
+
+
+def _all_skipped(p: Plan, snap: Snapshot, last: str) -> Plan:
+    """`p` with nothing written: every target skipped, deployments at their current version."""
+    reason = (
+        f"the registry was last deployed from {last[:12]}, a later commit than this checkout "
+        "(--force deploys it anyway)"
+    )
+    results = []
+    for r in p.results:
+        current = snap.deployment(r.deployment_name) if r.deployment_name else None
+        version = current.deployment_version if current else None
+        results.append(replace(r, status="skipped", reason=reason, deployment_version=version))
+    return Plan(results, [], [])
 
 
 def _subject(p: Plan) -> str:

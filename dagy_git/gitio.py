@@ -273,12 +273,16 @@ class LogCommit(NamedTuple):
     message: str
 
 
-def log_messages(cwd: Path, tip: str, grep: str | None = None) -> list[LogCommit]:
+def log_messages(
+    cwd: Path, tip: str, grep: str | None = None, max_count: int | None = None
+) -> list[LogCommit]:
     """Commits reachable from `tip`, newest first, optionally only those whose message
-    contains the fixed string `grep` (one `git log`)."""
+    contains the fixed string `grep`, at most `max_count` (one `git log`)."""
     args = ["log", "-z", "--no-show-signature", "--no-color", "--format=%H%n%aI%n%an <%ae>%n%B"]
     if grep is not None:
         args += ["-F", f"--grep={grep}"]
+    if max_count is not None:
+        args.append(f"--max-count={max_count}")
     proc = run_git(cwd, *args, tip, "--")
     commits: list[LogCommit] = []
     for record in proc.stdout.decode("utf-8", "replace").split("\0"):

@@ -8,6 +8,7 @@ changed, and its `deployment_version` then goes up by one.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -110,6 +111,13 @@ def _flow_decision(
     return "skipped", "code_hash unchanged"
 
 
+def _newer_reason(commit: str) -> str:
+    return (
+        f"the registry holds newer code, deployed from {commit[:12]}, a later commit than "
+        "this checkout (--force deploys it anyway)"
+    )
+
+
 def plan(
     intents: list[Intent],
     snap: Snapshot,
@@ -119,8 +127,14 @@ def plan(
     source_commit: str | None,
     mutable_versions: tuple[str, ...] = ("latest",),
     immutable_versions: bool = False,
+    newer: Callable[[str], bool] = lambda commit: False,
 ) -> Plan:
-    """Decide, per target, what the registry needs (DESIGN.md "Deploy")."""
+    """Decide, per target, what the registry needs (DESIGN.md "Deploy").
+
+    `newer(commit)` says whether a registered source commit is a later commit than the
+    one being deployed: code registered from it is never replaced by this older code
+    (a CI run of an older commit that finishes last must not roll prod back).
+    """
     from .registry import FlowVersionWrite
 
     keys = sorted({i.key for i in intents})
@@ -128,6 +142,7 @@ def plan(
     stored = snap.flow_tags_many([k for k in keys if k in records])
     flow_writes: dict[tuple[str, str], FlowVersionWrite] = {}
     flow_outcome: dict[tuple[str, str], tuple[str, str, dict[str, str]]] = {}
+    stale: set[tuple[str, str]] = set()
     for intent in intents:
         if intent.key in flow_outcome:
             continue
@@ -145,6 +160,16 @@ def plan(
         stored_tags = stored.get(intent.key, {})
         new_tags = {**stored_tags, **intent.flow_tags}
         immutable = immutable_versions and version not in mutable_versions
+        if (
+            not force
+            and record is not None
+            and record.code_hash not in (None, intent.code_hash)
+            and record.source_commit
+            and newer(record.source_commit)
+        ):
+            stale.add(intent.key)
+            flow_outcome[intent.key] = ("skipped", _newer_reason(record.source_commit), stored_tags)
+            continue
         action, reason = _flow_decision(intent, record, stored_tags, new_tags, force, immutable)
         flow_outcome[intent.key] = (action, reason, new_tags)
         if action == "skipped":
@@ -174,7 +199,11 @@ def plan(
     for intent in intents:
         action, reason, tags = flow_outcome[intent.key]
         status, dep_version = action, None
-        if intent.deployment:
+        if intent.deployment and intent.key in stale:
+            # its deployments stay bound to the newer code too
+            current = snap.deployment(intent.deployment)
+            dep_version = current.deployment_version if current else None
+        elif intent.deployment:
             dep, dep_action, dep_reason = _deployment(intent, snap, tags, force, now, action)
             dep_version = dep.deployment_version
             if dep_action != "skipped":

@@ -95,6 +95,20 @@ def _entries(commit: gitio.LogCommit) -> list[dict[str, str]]:
     return groups
 
 
+SOURCE_HEAD = "Dagy-Source-Head"
+
+
+def last_source_head(root: Path, tip: str | None) -> str | None:
+    """The work-tree commit the latest deploy reachable from `tip` was made from."""
+    if tip is None:
+        return None
+    for commit in gitio.log_messages(root, tip, grep=f"{SOURCE_HEAD}: ", max_count=1):
+        for key, value in parse_trailer_lines(commit.message):
+            if key == SOURCE_HEAD and value:
+                return value
+    return None
+
+
 def read_log(
     root: Path,
     tip: str | None,

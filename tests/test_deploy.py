@@ -340,3 +340,41 @@ def test_a_folder_or_a_symlink_loop_is_a_clear_error(etl_repo: Path) -> None:
         assert message in proc.stderr
     proc = run_cli("validate", "flows/loop.py", cwd=etl_repo)
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
+
+
+def test_an_older_checkout_never_rolls_the_registry_back(etl_repo: Path) -> None:
+    """A CI run of an older commit that finishes last skips instead of undoing newer deploys."""
+    write(etl_repo, "dagy.toml", MANIFEST.format(schedule="0 6 * * *"))
+    old = commit_all(etl_repo, "manifest")
+    assert deploy(etl_repo, "--all")["results"][0]["status"] == "registered"
+    flow = etl_repo / FLOW
+    flow.write_text(flow.read_text().replace("@task\ndef load", "@task(retries=3)\ndef load"))
+    write(etl_repo, "dagy.toml", MANIFEST.format(schedule="30 5 * * *"))
+    new = commit_all(etl_repo, "retry load, earlier schedule")
+    (newer,) = deploy(etl_repo, "--all")["results"]
+    assert (newer["status"], newer["deployment_version"]) == ("updated", 2)
+
+    git(etl_repo, "checkout", "-q", old)
+    (stale,) = deploy(etl_repo, "--all")["results"]
+    assert stale["status"] == "skipped"
+    assert "later commit than this checkout" in stale["reason"]
+    assert stale["deployment_version"] == 2
+    assert git(etl_repo, "rev-parse", "dagy/order_etl/2.1.0^{commit}") == new
+    deps = json.loads(run_cli("deployments", "--json", cwd=etl_repo).stdout)
+    assert deps[0]["schedule"] == "30 5 * * *"
+    # --force is the deliberate rollback
+    (forced,) = deploy(etl_repo, "--all", "--force")["results"]
+    assert (forced["status"], forced["deployment_version"]) == ("updated", 3)
+    assert git(etl_repo, "rev-parse", "dagy/order_etl/2.1.0^{commit}") == old
+    # and the newest commit deploys normally again
+    git(etl_repo, "checkout", "-q", "main")
+    (again,) = deploy(etl_repo, "--all")["results"]
+    assert (again["status"], again["deployment_version"]) == ("updated", 4)
+
+
+MANIFEST = """
+[[deployments]]
+name = "order-etl-prod"
+flow = "flows/orders/order_etl.py"
+schedule = "{schedule}"
+"""
