@@ -30,7 +30,7 @@ TagOpt = Annotated[
     typer.Option(
         "--tag",
         metavar="KEY=VALUE",
-        help="KEY=VALUE dagy tag; repeat for more (AND when filtering).",
+        help="KEY=VALUE dagy tag; repeat for more.",
     ),
 ]
 NamespaceOpt = Annotated[
@@ -40,7 +40,9 @@ NamespaceOpt = Annotated[
 RemoteOpt = Annotated[
     str | None,
     typer.Option(
-        "--remote", help="Remote to use (default: `remote` from the config, else origin)."
+        "--remote",
+        metavar="REMOTE",
+        help="Remote to use (default: `remote` from the config, else origin).",
     ),
 ]
 
@@ -236,7 +238,9 @@ def show(
 @app.command()
 def log(
     flow: Annotated[str, typer.Argument(metavar="FLOW", help="The flow name.")],
-    version: Annotated[str | None, typer.Option("--version", help="Only this version.")] = None,
+    version: Annotated[
+        str | None, typer.Option("--version", metavar="VERSION", help="Only this version.")
+    ] = None,
     n: Annotated[
         int | None, typer.Option("-n", "--max-count", metavar="N", help="At most N entries.", min=1)
     ] = None,
@@ -340,13 +344,24 @@ def action_deploy() -> None:
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: run the app, turning errors into messages and exit codes."""
     from .errors import DagyError
-    from .output import error
+    from .output import error, print_json
 
     args = sys.argv[1:] if argv is None else argv
     try:
         app(args=args, prog_name="dagy-git")
     except DagyError as exc:
         error(str(exc), exc.hint)
+        if "--json" in args:  # scripts parse stdout: give them the error, not nothing
+            print_json(
+                {
+                    "error": {
+                        "message": str(exc),
+                        "hint": exc.hint,
+                        "path": exc.path,
+                        "line": exc.line,
+                    }
+                }
+            )
         sys.exit(1)
     except KeyboardInterrupt:
         error("interrupted")

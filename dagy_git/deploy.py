@@ -117,6 +117,11 @@ def check_options(opts: DeployOptions, n_targets: int) -> None:
         validate_namespace(opts.namespace)
     if opts.parameters is not None:
         validate_parameters(opts.parameters)
+    if (opts.schedule is not None or opts.parameters is not None) and opts.deployment is None:
+        raise DagyError(
+            "--schedule and --param belong to a deployment: name it with --deployment",
+            hint="or set schedule/parameters in a [[deployments]] entry of dagy.toml",
+        )
     if opts.schedule is not None:
         from .cron import validate_schedule
 

@@ -240,11 +240,12 @@ def _deployment(
     """The deployment record an intent asks for, and whether it is new, changed or the same."""
     name = intent.deployment or ""
     old = snap.deployment(name)
-    if old is not None and old.flow_name != intent.spec.name:
+    if old is not None and old.flow_name != intent.spec.name and not force:
         raise RefusedError(
             f"deployment {name!r} deploys flow {old.flow_name!r}, "
             f"not {intent.spec.name!r} ({intent.source_path})",
-            hint="choose another deployment name",
+            hint=f"if the flow was renamed, pass --force to move {name!r} to it; "
+            "otherwise choose another deployment name",
         )
     keep = old is not None and not intent.authoritative
     schedule = intent.schedule if intent.schedule is not None or not keep else old.schedule  # type: ignore[union-attr]

@@ -378,3 +378,24 @@ name = "order-etl-prod"
 flow = "flows/orders/order_etl.py"
 schedule = "{schedule}"
 """
+
+
+def test_schedule_and_params_need_a_deployment(etl_repo: Path) -> None:
+    for extra in (["--schedule", "0 6 * * *"], ["--param", "x=1"]):
+        proc = run_cli("deploy", FLOW, *extra, cwd=etl_repo)
+        assert proc.returncode == 1
+        assert "belong to a deployment" in proc.stderr
+
+
+def test_a_renamed_flow_takes_its_deployment_along_only_with_force(etl_repo: Path) -> None:
+    deploy(etl_repo, FLOW, "--deployment", "prod")
+    flow = etl_repo / FLOW
+    flow.write_text(flow.read_text().replace('name="order_etl"', 'name="orders_etl"'))
+    commit_all(etl_repo, "rename the flow")
+    refused = run_cli("deploy", FLOW, "--deployment", "prod", "--json", cwd=etl_repo)
+    assert refused.returncode == 1
+    assert "pass --force to move 'prod'" in refused.stderr
+    # --json callers get a JSON error on stdout, not an empty document
+    assert "deploys flow 'order_etl'" in json.loads(refused.stdout)["error"]["message"]
+    (moved,) = deploy(etl_repo, FLOW, "--deployment", "prod", "--force")["results"]
+    assert (moved["flow_name"], moved["deployment_version"]) == ("orders_etl", 2)

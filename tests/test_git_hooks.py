@@ -180,3 +180,16 @@ def test_pre_push_shows_what_would_deploy_and_blocks_only_on_errors(
     tag_push = attempt(hooked, "push", "origin", "v1")
     assert tag_push.returncode == 0, tag_push.stderr
     assert "dagy-git" not in tag_push.stderr
+
+
+def test_deleting_a_flow_a_manifest_still_names_blocks_the_commit(hooked: Path) -> None:
+    write(hooked, FLOW, ORDER_ETL)
+    write(hooked, "dagy.toml", f'[[deployments]]\nname = "prod"\nflow = "{FLOW}"\n')
+    git(hooked, "add", "-A")
+    assert attempt(hooked, "commit", "-m", "flow and manifest").returncode == 0
+    head = git(hooked, "rev-parse", "HEAD")
+    git(hooked, "rm", "-q", FLOW)
+    blocked = attempt(hooked, "commit", "-m", "delete the flow only")
+    assert blocked.returncode != 0
+    assert "dagy.toml:" in blocked.stdout + blocked.stderr
+    assert git(hooked, "rev-parse", "HEAD") == head

@@ -180,3 +180,15 @@ def test_queries_without_a_registry(repo: Path) -> None:
     assert cli_json(repo, "log", "x") == []
     proc = run_cli("show", "x", cwd=repo)
     assert proc.returncode == 1 and "not registered" in proc.stderr
+
+
+def test_a_fresh_clone_is_told_to_pull(team_repo: Path, tmp_path: Path, bare_remote: Path) -> None:
+    git(team_repo, "remote", "add", "origin", str(bare_remote))
+    git(team_repo, "push", "-q", "origin", "HEAD:main", "dagy/registry")
+    fresh = tmp_path / "fresh"
+    git(tmp_path, "clone", "-q", str(bare_remote), str(fresh))
+    proc = run_cli("list", cwd=fresh)
+    assert proc.returncode == 0
+    assert "origin/dagy/registry exists: run `dagy-git pull`" in proc.stderr
+    assert run_cli("pull", cwd=fresh).returncode == 0
+    assert names(cli_json(fresh, "list")) == ["invoices@1", "order_etl@2.1.0", "vacuum@1"]

@@ -38,5 +38,5 @@ def run(targets: list[str], *, out: Path, namespace: str | None, json_out: bool,
     else:
         for item in built.values():
             say(f"{item['path']}  sha256:{item['sha256'][:16]}")
-        note(f"built {len(built)} artifacts")
+        note(f"built {len(built)} artifact{'' if len(built) == 1 else 's'}")
     return 0

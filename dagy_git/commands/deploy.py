@@ -82,5 +82,5 @@ def render(report: DeployReport) -> None:
     where = f" in registry commit {short(report.registry_commit)}" if report.registry_commit else ""
     pushed = " and pushed" if report.pushed else ""
     note(headline(report) + (where + pushed if not report.dry_run else ""))
-    if any(r.dirty for r in report.results):
+    if any(r.dirty and r.status != "skipped" for r in report.results):
         note("note: some flows were deployed from uncommitted files (recorded as dirty: true)")

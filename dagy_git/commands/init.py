@@ -14,7 +14,7 @@ registry_branch = "dagy/registry"
 tag_prefix = "dagy/"
 remote = "origin"
 # namespace_root = "flows"          # namespaces derive from folders below this one
-# flow_paths = ["flows/**/*.py"]    # default: every .py file that imports dagy
+# flow_paths = ["flows/**/*.py"]    # default: every .py file that mentions dagy
 
 # Dagy tags for every flow below this folder (deeper dagy.toml files override keys).
 [tags]

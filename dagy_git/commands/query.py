@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sized
 from pathlib import Path
 
 from .. import queries
@@ -14,8 +15,20 @@ from ..names import (
     validate_version,
 )
 from ..output import note, print_json, print_table, say, short, tags_text
-from ..workspace import open_workspace
+from ..workspace import Workspace, open_workspace
 from .common import parse_tags
+
+
+def _open(cwd: Path) -> Workspace:
+    """The workspace, with a note when the registry exists only as a remote-tracking copy."""
+    ws = open_workspace(cwd)
+    tracking = ws.unpulled_registry()
+    if tracking is not None:
+        note(
+            f"note: no local {ws.settings.registry_branch} branch yet, but {tracking} exists: "
+            "run `dagy-git pull` to read it"
+        )
+    return ws
 
 
 def _filter(tags: list[str], any_tags: list[str]) -> queries.TagFilter:
@@ -29,7 +42,7 @@ def list_flows(
     if namespace:
         validate_namespace(namespace.strip("/"))
     tag_filter = _filter(tags, any_tags)
-    ws = open_workspace(cwd)
+    ws = _open(cwd)
     with ws.registry().snapshot() as snap:
         items = queries.list_flows(snap, namespace, tag_filter)
     if json_out:
@@ -47,14 +60,14 @@ def list_flows(
         for i in items
     ]
     print_table(("flow", "version", "namespace", "tags", "hash", "updated"), rows)
-    note(f"{len(items)} flow versions")
+    note(f"{len(items)} flow version{_s(items)}")
     return 0
 
 
 def show(ref: str, json_out: bool, cwd: Path) -> int:
     """Show one flow version."""
     name, version = parse_flow_ref(ref)
-    ws = open_workspace(cwd)
+    ws = _open(cwd)
     with ws.registry().snapshot() as snap:
         detail = queries.flow_detail(snap, name, version)
     if json_out:
@@ -90,7 +103,7 @@ def log(flow: str, version: str | None, limit: int | None, json_out: bool, cwd: 
     validate_name(flow)
     if version is not None:
         validate_version(version)
-    ws = open_workspace(cwd)
+    ws = _open(cwd)
     entries = ws.registry().log(flow, version, limit)
     items = [e.to_json() for e in entries]
     if json_out:
@@ -120,7 +133,7 @@ def log(flow: str, version: str | None, limit: int | None, json_out: bool, cwd: 
 def list_deployments(tags: list[str], json_out: bool, cwd: Path) -> int:
     """List deployments by tags."""
     tag_filter = _filter(tags, [])
-    ws = open_workspace(cwd)
+    ws = _open(cwd)
     with ws.registry().snapshot() as snap:
         items = queries.list_deployments(snap, tag_filter)
     if json_out:
@@ -139,5 +152,9 @@ def list_deployments(tags: list[str], json_out: bool, cwd: Path) -> int:
         for i in items
     ]
     print_table(("deployment", "flow", "namespace", "schedule", "dv", "tags", "updated"), rows)
-    note(f"{len(items)} deployments")
+    note(f"{len(items)} deployment{_s(items)}")
     return 0
+
+
+def _s(items: Sized) -> str:
+    return "" if len(items) == 1 else "s"
