@@ -286,6 +286,22 @@ def tag(
 
 
 @app.command()
+def retire(
+    names: Annotated[list[str], typer.Argument(metavar="NAME", help="Deployments to retire.")],
+    push: Annotated[bool, typer.Option("--push", help="Push the change to the remote.")] = False,
+    remote: RemoteOpt = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Say what would go; write nothing.")
+    ] = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Remove deployments from the registry (one commit; their history stays in `git log`)."""
+    from .commands import retire as cmd
+
+    raise typer.Exit(cmd.run(list(names), push, remote, dry_run, json_out, _cwd()))
+
+
+@app.command()
 def push(
     remote: RemoteOpt = None,
     no_atomic: Annotated[

@@ -3,7 +3,8 @@
 A registry commit's message is its subject, a blank line, then one block of trailers:
 per flow version `Dagy-Flow`, `Dagy-Action`, `Dagy-Code-Hash`, `Dagy-Namespace`,
 `Dagy-Source-Commit`; per deployment `Dagy-Deployment` (`name#deployment_version`) and
-`Dagy-Deployment-Flow`; per draft `Dagy-Draft`; then the caller's extra trailers. So
+`Dagy-Deployment-Flow`; per retired deployment `Dagy-Deployment-Retired`; per draft
+`Dagy-Draft`; then the caller's extra trailers. So
 `git log` alone tells the story, and `log` needs one `git log` and no blob reads.
 """
 
@@ -68,6 +69,7 @@ def format_message(txn: Transaction) -> str:
             ("Dagy-Deployment", f"{dep.name}#{dep.deployment_version}"),
             ("Dagy-Deployment-Flow", f"{dep.flow_name}@{dep.flow_version}"),
         ]
+    trailers += [("Dagy-Deployment-Retired", name) for name in txn.retired]
     trailers += [("Dagy-Draft", draft_id) for draft_id in txn.drafts]
     for key, value in txn.extra_trailers:
         if not _TRAILER_KEY.match(key):

@@ -51,11 +51,13 @@ class FlowVersionWrite:
 class Transaction:
     """Everything one command writes: becomes exactly one registry commit.
 
-    `drafts` maps draft id → record (None deletes the draft).
+    `drafts` maps draft id → record (None deletes the draft); `retired` names deployments
+    to remove (their history stays on the branch).
     """
 
     flows: list[FlowVersionWrite] = field(default_factory=list)
     deployments: list[DeploymentRecord] = field(default_factory=list)
+    retired: list[str] = field(default_factory=list)
     drafts: dict[str, DraftRecord | None] = field(default_factory=dict)
     subject: str = "dagy-git: update registry"
     author: tuple[str, str] | None = None  # (name, email); default: git's author identity
@@ -104,7 +106,7 @@ def _check(txn: Transaction) -> None:
                     f"{base!r} cannot be stored as a source file name",
                     hint="flow files need an ordinary file name",
                 )
-    names = [d.name for d in txn.deployments]
+    names = [d.name for d in txn.deployments] + list(txn.retired)
     if len(set(names)) != len(names):
         raise ValueError("a deployment appears twice in one transaction")
     for name in names:
@@ -135,11 +137,13 @@ def _edits(txn: Transaction, objs: ObjectSet, fresh: bool) -> _Edits:
         edits[MARKER] = objs.blob(canonical_bytes({"format": FORMAT}))
     if flows:
         edits["flows"] = flows
-    if txn.deployments:
-        edits["deployments"] = {
+    if txn.deployments or txn.retired:
+        deployments: _Edits = {
             f"{d.name}.json": objs.blob(canonical_bytes(d.model_dump(mode="json")))
             for d in txn.deployments
         }
+        deployments.update({f"{name}.json": None for name in txn.retired})
+        edits["deployments"] = deployments
     if txn.drafts:
         edits["drafts"] = {
             f"{i}.json": None

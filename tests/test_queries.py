@@ -192,3 +192,23 @@ def test_a_fresh_clone_is_told_to_pull(team_repo: Path, tmp_path: Path, bare_rem
     assert "origin/dagy/registry exists: run `dagy-git pull`" in proc.stderr
     assert run_cli("pull", cwd=fresh).returncode == 0
     assert names(cli_json(fresh, "list")) == ["invoices@1", "order_etl@2.1.0", "vacuum@1"]
+
+
+def test_retire_removes_deployments_in_one_commit(team_repo: Path) -> None:
+    tip = git(team_repo, "rev-parse", "dagy/registry")
+    dry = cli_json(team_repo, "retire", "order-etl-staging", "--dry-run")
+    assert dry["retired"][0]["name"] == "order-etl-staging"  # type: ignore[index]
+    assert git(team_repo, "rev-parse", "dagy/registry") == tip
+    proc = run_cli("retire", "order-etl-staging", cwd=team_repo)
+    assert proc.returncode == 0, proc.stderr
+    assert git(team_repo, "rev-parse", "dagy/registry~1") == tip
+    deps = cli_json(team_repo, "deployments")
+    assert [d["name"] for d in deps] == ["order-etl-prod"]  # type: ignore[union-attr]
+    message = git(team_repo, "log", "-1", "--format=%B", "dagy/registry")
+    assert "Dagy-Deployment-Retired: order-etl-staging" in message
+    # the flow version itself stays registered; an unknown name is refused, writing nothing
+    assert "order_etl@2.1.0" in names(cli_json(team_repo, "list"))
+    tip = git(team_repo, "rev-parse", "dagy/registry")
+    missing = run_cli("retire", "order-etl-prod", "nope", cwd=team_repo)
+    assert missing.returncode == 1 and "no deployment named 'nope'" in missing.stderr
+    assert git(team_repo, "rev-parse", "dagy/registry") == tip
