@@ -174,20 +174,26 @@ def expect(cond: bool, message: str) -> None:
 # -- figures ------------------------------------------------------------------------------
 
 
+def floor_proc(repo: Path, paths: list[str], tmp: Path, *branch: str) -> Proc:
+    """The floor process: read + SHA-256 the flow files (+ `ls-tree -r` of `branch`)."""
+    listing = tmp / "flow-files.txt"
+    listing.write_text("\n".join(str(repo / p) for p in paths) + "\n")
+    floor_py = tmp / "floor.py"
+    floor_py.write_text(FLOOR_SCRIPT)
+    n = len(paths)
+    return Proc(
+        [sys.executable, str(floor_py), str(listing), *branch],
+        repo,
+        lambda out: expect(out.strip() == str(n), f"floor hashed {out.strip()} files"),
+    )
+
+
 def spec_figures(
     repo: Path, paths: list[str], tmp: Path, runs: int, emit: Callable[[Figure], None]
 ) -> None:
     """Issue "flow specs": validate and spec of every flow, against reading + hashing."""
     n = len(paths)
-    listing = tmp / "flow-files.txt"
-    listing.write_text("\n".join(str(repo / p) for p in paths) + "\n")
-    floor_py = tmp / "floor.py"
-    floor_py.write_text(FLOOR_SCRIPT)
-    floor = Proc(
-        [sys.executable, str(floor_py), str(listing)],
-        repo,
-        lambda out: expect(out.strip() == str(n), f"floor hashed {out.strip()} files"),
-    )
+    floor = floor_proc(repo, paths, tmp)
     emit(
         measure(
             "floor.read_hash",
@@ -271,11 +277,7 @@ def registry_figures(
 ) -> None:
     """Issue "registry": deploy (unchanged / first), list, show, log."""
     n, versions = len(paths), args.versions
-    listing = tmp / "flow-files.txt"
-    listing.write_text("\n".join(str(repo / p) for p in paths) + "\n")
-    floor_py = tmp / "floor.py"
-    floor_py.write_text(FLOOR_SCRIPT)
-    floor = Proc([sys.executable, str(floor_py), str(listing), "dagy/registry"], repo)
+    floor = floor_proc(repo, paths, tmp, "dagy/registry")
     emit(
         measure(
             "floor.read_hash_lstree",

@@ -17,7 +17,6 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from . import gitio
 from .analyze import AnalyzedFlow, build_flows
 from .hashing import code_hash
 
@@ -149,16 +148,11 @@ def check_versions(ws: Workspace, paths: list[str] | None = None) -> GuardReport
     settings = ws.settings
     report = GuardReport(registry_branch=settings.registry_branch)
     files = _flow_files(ws, paths)
-    registry = ws.registry()
-    commit = registry.tip()
-    if commit is None:
-        # A fresh clone has no local registry branch yet, but the remote-tracking copy of
-        # it (read-only) already says which versions are registered.
-        tracking = f"refs/remotes/{settings.remote}/{settings.registry_branch}"
-        commit = gitio.list_refs(ws.root, [tracking]).get(tracking)
-        if commit is not None:
-            report.registry_branch = f"{settings.remote}/{settings.registry_branch}"
-    with registry.snapshot(commit) as snap:
+    commit = None  # the local registry branch's tip
+    tracking = ws.unpulled_registry()
+    if tracking is not None:
+        report.registry_branch, commit = tracking
+    with ws.registry().snapshot(commit) as snap:
         report.registry_commit = snap.commit
         if snap.commit is None or not files:
             return report

@@ -152,10 +152,9 @@ def plan(
             raise RefusedError(
                 f"{name}@{version} is registered in namespace {record.namespace!r}; "
                 f"this deploy would put it in {intent.namespace!r} ({intent.source_path})",
-                hint="a flow version's namespace never changes: deploy a new version, or pass "
-                f"--namespace {record.namespace!r}"
-                if record.namespace
-                else "a flow version's namespace never changes: deploy a new version",
+                hint="a flow version's namespace never changes: deploy it as a new version, "
+                "or give this flow its registered namespace (--namespace when deploying it "
+                "alone, or namespace = in its [[deployments]] entry)",
             )
         stored_tags = stored.get(intent.key, {})
         new_tags = {**stored_tags, **intent.flow_tags}

@@ -44,12 +44,14 @@ class Workspace:
 
         return Registry.from_settings(self.settings)
 
-    def unpulled_registry(self) -> str | None:
-        """The remote-tracking registry branch when there is no local one (a fresh clone)."""
+    def unpulled_registry(self) -> tuple[str, str] | None:
+        """`(name, commit)` of the remote-tracking registry branch when there is no local
+        one (a fresh clone): read-only, it still says which versions are registered."""
         if self.registry().tip() is not None:
             return None
         ref = f"refs/remotes/{self.settings.remote}/{self.settings.registry_branch}"
-        return ref.removeprefix("refs/remotes/") if gitio.list_refs(self.root, [ref]) else None
+        commit = gitio.list_refs(self.root, [ref]).get(ref)
+        return (ref.removeprefix("refs/remotes/"), commit) if commit else None
 
     def remote(self, explicit: str | None) -> str:
         """The remote to talk to: the explicit one, else the configured one."""

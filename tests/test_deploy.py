@@ -209,20 +209,28 @@ def test_deploy_outside_a_repository(tmp_path: Path) -> None:
     assert "not inside a git repository" in proc.stderr
 
 
-def test_sdk_deploy_matches_cli(repo: Path) -> None:
+def run_sdk(repo: Path, statement: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Commit an SDK version of order_etl, import it in a new Python and run `statement`."""
     write(repo, FLOW, ORDER_ETL.replace("from dagy import", "from dagy_git import"))
     commit_all(repo, "add order_etl")
     script = (
         "import json, sys\n"
         f"sys.path.insert(0, {str(repo / 'flows/orders')!r})\n"
-        "from order_etl import order_etl\n"
+        "from order_etl import order_etl\n" + statement + "\n"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", script], cwd=cwd, capture_output=True, text=True, check=False
+    )
+
+
+def test_sdk_deploy_matches_cli(repo: Path) -> None:
+    proc = run_sdk(
+        repo,
         "r = order_etl.deploy(name='order-etl-prod', namespace='data/orders',"
         " tags={'team': 'data-eng', 'env': 'prod', 'criticality': 'high'},"
         " schedule='0 6 * * *')\n"
-        "print(json.dumps(r.to_json()))\n"
-    )
-    proc = subprocess.run(
-        [sys.executable, "-c", script], cwd=repo, capture_output=True, text=True, check=False
+        "print(json.dumps(r.to_json()))",
+        cwd=repo,
     )
     assert proc.returncode == 0, proc.stderr
     sdk = json.loads(proc.stdout)
@@ -313,19 +321,9 @@ def test_list_refuses_an_invalid_namespace(etl_repo: Path) -> None:
 
 
 def test_sdk_deploy_from_outside_the_repository_is_refused(repo: Path, tmp_path: Path) -> None:
-    write(repo, FLOW, ORDER_ETL.replace("from dagy import", "from dagy_git import"))
-    commit_all(repo, "add order_etl")
-    script = (
-        "import sys\n"
-        f"sys.path.insert(0, {str(repo / 'flows/orders')!r})\n"
-        "from order_etl import order_etl\n"
-        "order_etl.deploy()\n"
-    )
     outside = tmp_path / "elsewhere"
     outside.mkdir()
-    proc = subprocess.run(
-        [sys.executable, "-c", script], cwd=outside, capture_output=True, text=True, check=False
-    )
+    proc = run_sdk(repo, "order_etl.deploy()", cwd=outside)
     assert proc.returncode != 0
     assert "outside the repository" in proc.stderr
     assert "dagy" not in git(repo, "for-each-ref", "--format=%(refname)")

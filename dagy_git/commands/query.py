@@ -25,8 +25,8 @@ def _open(cwd: Path) -> Workspace:
     tracking = ws.unpulled_registry()
     if tracking is not None:
         note(
-            f"note: no local {ws.settings.registry_branch} branch yet, but {tracking} exists: "
-            "run `dagy-git pull` to read it"
+            f"note: no local {ws.settings.registry_branch} branch yet, but {tracking[0]} "
+            "exists: run `dagy-git pull` to read it"
         )
     return ws
 
