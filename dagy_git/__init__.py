@@ -10,18 +10,18 @@ from typing import TYPE_CHECKING, Any
 
 # sdk imports only the standard library and the pure core (no typer, rich or git), so
 # `from dagy_git import flow, task` stays cheap for flow files.
-from .sdk import Flow, Task, flow, task
+from dagy_git.sdk import Flow, Task, flow, task
 
 if TYPE_CHECKING:
-    from .errors import DagyError
-    from .registry import Registry
-    from .spec import FlowSpec
+    from dagy_git.errors import DagyError
+    from dagy_git.models import FlowSpec
+    from dagy_git.registry import Registry
 
 __all__ = ["DagyError", "Flow", "FlowSpec", "Registry", "Task", "__version__", "flow", "task"]
 
 __version__ = "0.1.0"
 
-_LAZY = {"DagyError": "errors", "Registry": "registry", "FlowSpec": "spec"}
+_LAZY = {"DagyError": "errors", "Registry": "registry", "FlowSpec": "models"}
 
 
 def __getattr__(name: str) -> Any:

@@ -9,17 +9,26 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from .analyze import AnalyzedFlow
-from .errors import DagyError
-from .hashing import canonical_bytes, code_hash, source_file_hash
-from .names import encode_version, validate_name, validate_version
-from .spec import FlowSpec
+from dagy_git.analysis import AnalyzedFlow
+from dagy_git.errors import DagyError
+from dagy_git.hashing import canonical_bytes, code_hash, source_file_hash
+from dagy_git.models import FlowSpec
+from dagy_git.names import encode_version, validate_name, validate_version
 
-if TYPE_CHECKING:
-    from .targets import Target
+
+@dataclass(frozen=True)
+class Artifact:
+    """What a checked artifact holds: the flow, its source and where it came from."""
+
+    flow: AnalyzedFlow
+    source_path: str  # repo-relative, as built
+    source: bytes
+    namespace: str | None
+
 
 ARTIFACT_FORMAT = 1
 _EPOCH = (1980, 1, 1, 0, 0, 0)
@@ -30,26 +39,30 @@ def artifact_name(spec: FlowSpec) -> str:
     return f"{spec.name}-{encode_version(spec.version)}.zip"
 
 
-def metadata(target: Target, spec: FlowSpec, chash: str, namespace: str) -> dict[str, Any]:
-    """The `metadata.json` document of a target's artifact."""
+def metadata(
+    flow: AnalyzedFlow, rel_path: str, spec: FlowSpec, chash: str, namespace: str
+) -> dict[str, Any]:
+    """The `metadata.json` document of a flow's artifact."""
     return {
         "format": ARTIFACT_FORMAT,
         "flow_name": spec.name,
         "flow_version": spec.version,
         "namespace": namespace,
         "code_hash": chash,
-        "source_file_hash": target.flow.source_file_hash,
-        "source_path": target.rel_path,
+        "source_file_hash": flow.source_file_hash,
+        "source_path": rel_path,
         "flow_spec": spec.to_json(),
     }
 
 
-def build_artifact(target: Target, spec: FlowSpec, chash: str, namespace: str) -> bytes:
+def build_artifact(
+    flow: AnalyzedFlow, rel_path: str, source: bytes, spec: FlowSpec, chash: str, namespace: str
+) -> bytes:
     """The zip bytes of one flow's artifact (deterministic)."""
     buf = io.BytesIO()
     entries = [
-        ("metadata.json", canonical_bytes(metadata(target, spec, chash, namespace))),
-        (f"source/{target.rel_path}", target.read_source()),
+        ("metadata.json", canonical_bytes(metadata(flow, rel_path, spec, chash, namespace))),
+        (f"source/{rel_path}", source),
     ]
     with zipfile.ZipFile(buf, "w") as zf:
         for name, data in entries:
@@ -61,10 +74,8 @@ def build_artifact(target: Target, spec: FlowSpec, chash: str, namespace: str) -
     return buf.getvalue()
 
 
-def read_artifact(path: Path) -> Target:
-    """A deploy target from an artifact, after checking that its hashes are intact."""
-    from .targets import Target
-
+def read_artifact(path: Path) -> Artifact:
+    """An artifact's content, after checking that its hashes are intact."""
     where = str(path)
     try:
         with zipfile.ZipFile(path) as zf:
@@ -102,13 +113,7 @@ def read_artifact(path: Path) -> Target:
         spec=spec, path=source_path, line=1, source_file_hash=shash, code_hash=chash
     )
     namespace = meta.get("namespace")
-    return Target(
-        flow,
-        path,
-        source_path,
-        source=source,
-        namespace=namespace if isinstance(namespace, str) else None,
-    )
+    return Artifact(flow, source_path, source, namespace if isinstance(namespace, str) else None)
 
 
 def _clean_source_path(path: object) -> bool:

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import names
-from .errors import ConfigError, DagyError
-from .gitobjects import valid_refname
-from .tomlfile import Locator, read_toml
+from dagy_git import names
+from dagy_git.errors import ConfigError, DagyError
+from dagy_git.gitobjects import valid_refname
+from dagy_git.tomlfile import Locator, read_toml
 
 __all__ = ["Settings", "load_settings", "read_settings"]
 

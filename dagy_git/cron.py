@@ -6,7 +6,7 @@ hook instead of by the scheduler after deploy.
 
 from __future__ import annotations
 
-from .errors import ConfigError
+from dagy_git.errors import ConfigError
 
 __all__ = ["validate_schedule"]
 

@@ -13,25 +13,25 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import gitio
-from .errors import DagyError, GitError, RefusedError
-from .hashing import code_hash
-from .names import (
+from dagy_git import gitio
+from dagy_git.errors import DagyError, GitError, RefusedError
+from dagy_git.hashing import code_hash
+from dagy_git.models import FlowSpec
+from dagy_git.names import (
     validate_name,
     validate_namespace,
     validate_parameters,
     validate_tags,
     validate_version,
 )
-from .plan import STATUSES, DeployResult, Intent, Plan, plan
-from .registry_log import SOURCE_HEAD, last_source_head
-from .spec import FlowSpec
+from dagy_git.plan import STATUSES, DeployResult, Intent, Plan, plan
+from dagy_git.registry.log import SOURCE_HEAD, last_source_head
 
 if TYPE_CHECKING:
-    from .analyze import AnalyzedFlow
-    from .registry import Snapshot, Transaction
-    from .targets import Target
-    from .workspace import Workspace
+    from dagy_git.analysis import AnalyzedFlow
+    from dagy_git.registry import Snapshot, Transaction
+    from dagy_git.targets import Target
+    from dagy_git.workspace import Workspace
 
 
 @dataclass(frozen=True)
@@ -85,7 +85,7 @@ def utc_now() -> str:
 def identity(ws: Workspace, target: Target, opts: DeployOptions) -> tuple[FlowSpec, str, str]:
     """A target's spec, code_hash and namespace after `--flow-name`/`--flow-version`/
     `--namespace` and its manifest entry (explicit values win, in that order)."""
-    from .namespace import resolve_namespace
+    from dagy_git.namespace import resolve_namespace
 
     entry = target.deployment
     spec, chash = target.flow.spec, target.flow.code_hash
@@ -123,7 +123,7 @@ def check_options(opts: DeployOptions, n_targets: int) -> None:
             hint="or set schedule/parameters in a [[deployments]] entry of dagy.toml",
         )
     if opts.schedule is not None:
-        from .cron import validate_schedule
+        from dagy_git.cron import validate_schedule
 
         validate_schedule(opts.schedule)
 
@@ -132,7 +132,7 @@ def make_intents(
     ws: Workspace, targets: list[Target], opts: DeployOptions, head: str
 ) -> list[Intent]:
     """Resolve namespace, version, name and tags of every target; validate everything."""
-    from .manifests import inherited_tags
+    from dagy_git.manifests import inherited_tags
 
     check_options(opts, len(targets))
     explicit_tags = validate_tags(opts.tags)
@@ -188,8 +188,8 @@ def _check_consistent(intents: list[Intent]) -> None:
 
 def run_deploy(ws: Workspace, targets: list[Target], opts: DeployOptions) -> DeployReport:
     """Deploy `targets`: one registry commit for all of them (or none when nothing changed)."""
-    from .publish import commit_with_retry
-    from .registry import Transaction
+    from dagy_git.registry import Transaction
+    from dagy_git.registry.retry import commit_with_retry
 
     source_commit = gitio.head_commit(ws.root)
     if source_commit is None:
@@ -281,8 +281,8 @@ def _subject(p: Plan) -> str:
 
 def deploy_flow(flow: AnalyzedFlow, file_path: Path, opts: DeployOptions) -> DeployResult:
     """`my_flow.deploy(...)`: the CLI's deploy of one flow, returning its one result."""
-    from .targets import Target
-    from .workspace import open_workspace
+    from dagy_git.targets import Target
+    from dagy_git.workspace import open_workspace
 
     file_path = file_path.resolve()
     ws = open_workspace(Path.cwd(), within=file_path.parent)

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, Any, NamedTuple
 
-from .errors import ConflictError, GitError
+from dagy_git.errors import ConflictError, GitError
 
 # Variables a hook or an outer git may set that would redirect our plumbing.
 _SCRUBBED = (
@@ -106,7 +106,7 @@ def differs_from(root: Path, commit: str, files: dict[str, bytes]) -> set[str]:
     """
     if not files:
         return set()
-    from .gitobjects import blob_id
+    from dagy_git.gitobjects import blob_id
 
     proc = run_git(
         root, "--literal-pathspecs", "ls-tree", "-z", "--full-tree", commit, "--", *sorted(files)

@@ -17,12 +17,12 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from .analyze import AnalyzedFlow, build_flows
-from .hashing import code_hash
+from dagy_git.analysis import AnalyzedFlow, build_flows
+from dagy_git.hashing import code_hash
 
 if TYPE_CHECKING:
-    from .manifests import DeploymentEntry
-    from .workspace import Workspace
+    from dagy_git.manifests import DeploymentEntry
+    from dagy_git.workspace import Workspace
 
 __all__ = ["GuardReport", "Violation", "check_versions", "suggest_bump"]
 
@@ -89,7 +89,7 @@ def suggest_bump(version: str) -> str | None:
 
 def _flow_files(ws: Workspace, paths: list[str] | None) -> list[str]:
     """Repo-relative flow files: the given ones (relative to cwd), or every discovered one."""
-    from .manifests import discover_flow_files
+    from dagy_git.discovery import discover_flow_files
 
     if paths is None:
         return discover_flow_files(ws.settings, ws.files)
@@ -112,7 +112,7 @@ def _candidates(ws: Workspace, files: list[str], widen: bool) -> list[Candidate]
     With `widen`, a task module among `files` (a file without flows) adds the flow files
     that import it: changing a task changes the spec of every flow that calls it.
     """
-    from .manifests import discover_flow_files, importers
+    from dagy_git.discovery import discover_flow_files, importers
 
     by_file: dict[str, list[AnalyzedFlow]] = {
         rel: build_flows(ws.root / rel, repo_root=ws.root, display_path=rel) for rel in files

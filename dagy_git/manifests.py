@@ -1,4 +1,4 @@
-"""The `dagy.toml` manifests (`[tags]`, `[[deployments]]`) and the discovery of flow files.
+"""The `dagy.toml` manifests: `[tags]` and `[[deployments]]`, with file:line errors.
 
 Any `dagy.toml` may hold `[tags]` (inherited by every flow below its folder, deeper manifests
 winning per key) and `[[deployments]]`; settings, only read from the root one, are
@@ -8,37 +8,33 @@ winning per key) and `[[deployments]]`; settings, only read from the root one, a
 from __future__ import annotations
 
 import posixpath
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
-from . import gitio, names
-from .config import (
+from dagy_git import gitio, names
+from dagy_git.config import (
     MANIFEST,
     SETTING_KEYS,
     Errors,
-    Settings,
     error_at,
     is_absolute,
     load_toml,
     type_name,
     unknown_key,
 )
-from .cron import validate_schedule
-from .errors import ConfigError, DagyError, InvalidNameError
-from .tomlfile import Locator
+from dagy_git.cron import validate_schedule
+from dagy_git.errors import ConfigError, DagyError, InvalidNameError
+from dagy_git.tomlfile import Locator
 
 __all__ = [
     "DeploymentEntry",
     "Manifest",
     "collect_manifests",
-    "discover_flow_files",
     "duplicate_deployments",
     "duplicate_error",
-    "glob_matcher",
     "inherited_tags",
     "load_manifests",
 ]
@@ -260,82 +256,3 @@ def inherited_tags(manifests: list[Manifest], flow_path: str) -> dict[str, str]:
         if m.directory == "" or folder == m.directory or folder.startswith(m.directory + "/"):
             tags.update(m.tags)
     return tags
-
-
-# ---------------------------------------------------------------- flow discovery
-
-
-def discover_flow_files(
-    settings: Settings, files: list[str] | None = None, *, sources: dict[str, bytes] | None = None
-) -> list[str]:
-    """The repository's flow files, sorted, repo-relative POSIX.
-
-    With `flow_paths`, the `.py` files its globs match; otherwise every `.py` file whose
-    bytes mention dagy (each read once, and kept in `sources` when given).
-    """
-    from .analyze import mentions_dagy
-
-    if files is None:
-        files = gitio.list_files(settings.repo_root)
-    candidates = [f for f in files if f.endswith(".py")]
-    if settings.flow_paths:
-        return sorted(filter(glob_matcher(settings.flow_paths), candidates))
-    found: list[str] = []
-    for rel in candidates:
-        try:
-            data = (settings.repo_root / rel).read_bytes()
-        except OSError:
-            continue  # vanished since `git ls-files`: nothing to check
-        if mentions_dagy(data):
-            found.append(rel)
-            if sources is not None:
-                sources[rel] = data
-    return sorted(found)
-
-
-def importers(root: Path, flow_files: list[str], modules: list[str]) -> list[str]:
-    """The flow files that may import one of `modules` (repo-relative `.py` task modules).
-
-    A changed task module changes the spec of every flow that imports it, so a check of
-    the module alone must also check those flows. Any import of `pkg/tasks.py` spells its
-    name (`pkg.tasks`, `.tasks`, `from pkg import tasks`): files whose bytes do not contain
-    it cannot import it. Over-selecting costs only an extra analysis.
-    """
-    stems = {
-        posixpath.basename(posixpath.dirname(m) if m.endswith("/__init__.py") else m[:-3])
-        for m in modules
-    }
-    wanted = [s.encode() for s in stems if s]
-    found: list[str] = []
-    for rel in flow_files:
-        if rel in modules:
-            continue
-        try:
-            data = (root / rel).read_bytes()
-        except OSError:
-            continue
-        if any(stem in data for stem in wanted):
-            found.append(rel)
-    return found
-
-
-def glob_matcher(patterns: tuple[str, ...] | list[str]) -> Callable[[str], bool]:
-    """A test of repo-relative paths: matched by one of the globs, or inside a matched folder."""
-    parts = [_glob_regex(p.strip("/").removeprefix("./")) for p in patterns]
-    regex = re.compile(r"(?:" + "|".join(parts) + r")(?:/.*)?\Z", re.DOTALL)
-    return lambda path: regex.match(path) is not None
-
-
-def _glob_regex(pattern: str) -> str:
-    tokens = re.split(r"(\*\*/|\*\*|\*|\?|\[!?[^\]]+\])", pattern)
-    table = {"**/": "(?:[^/]+/)*", "**": ".*", "*": "[^/]*", "?": "[^/]"}
-    out = []
-    for token in tokens:
-        if token in table:
-            out.append(table[token])
-        elif token.startswith("[") and len(token) > 2:
-            body = token[1:-1]
-            out.append("[" + ("^" + body[1:] if body.startswith("!") else body) + "]")
-        else:
-            out.append(re.escape(token))
-    return "".join(out)

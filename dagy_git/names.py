@@ -11,7 +11,7 @@ import re
 import unicodedata
 from typing import Any
 
-from .errors import InvalidNameError
+from dagy_git.errors import InvalidNameError
 
 __all__ = [
     "MAX_NAME",

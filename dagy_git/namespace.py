@@ -12,11 +12,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .errors import DagyError, InvalidNameError
-from .names import validate_namespace
+from dagy_git.errors import DagyError, InvalidNameError
+from dagy_git.names import validate_namespace
 
 if TYPE_CHECKING:
-    from .config import Settings
+    from dagy_git.config import Settings
 
 __all__ = ["derive_namespace", "namespace_root", "resolve_namespace"]
 

@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import RefusedError
-from .spec import DeploymentRecord, FlowRecord, FlowSpec
+from dagy_git.errors import RefusedError
+from dagy_git.models import DeploymentRecord, FlowRecord, FlowSpec
 
 if TYPE_CHECKING:
-    from .registry import FlowVersionWrite, Snapshot
+    from dagy_git.registry import FlowVersionWrite, Snapshot
 
 STATUSES = ("registered", "updated", "metadata", "skipped")
 
@@ -135,7 +135,7 @@ def plan(
     one being deployed: code registered from it is never replaced by this older code
     (a CI run of an older commit that finishes last must not roll prod back).
     """
-    from .registry import FlowVersionWrite
+    from dagy_git.registry import FlowVersionWrite
 
     keys = sorted({i.key for i in intents})
     records = snap.records(keys)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .errors import DagyError
+from dagy_git.errors import DagyError
 
 if TYPE_CHECKING:
-    from .registry import Snapshot
-    from .spec import DeploymentRecord, FlowRecord
+    from dagy_git.models import DeploymentRecord, FlowRecord
+    from dagy_git.registry import Snapshot
 
 
 @dataclass(frozen=True)

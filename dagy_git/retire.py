@@ -8,21 +8,21 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .errors import DagyError
-from .names import validate_name
+from dagy_git.errors import DagyError
+from dagy_git.names import validate_name
 
 if TYPE_CHECKING:
-    from .publish import Outcome
-    from .registry import Registry, Snapshot, Transaction
-    from .spec import DeploymentRecord
+    from dagy_git.models import DeploymentRecord
+    from dagy_git.registry import Registry, Snapshot, Transaction
+    from dagy_git.registry.retry import Outcome
 
 
 def retire(
     registry: Registry, names: list[str], *, push: bool, remote: str, dry_run: bool = False
 ) -> Outcome[list[DeploymentRecord]]:
     """Remove the named deployments in one registry commit (retried on a race)."""
-    from .publish import commit_with_retry
-    from .registry import Transaction
+    from dagy_git.registry import Transaction
+    from dagy_git.registry.retry import commit_with_retry
 
     wanted = list(dict.fromkeys(validate_name(n, "deployment name") for n in names))
     if not wanted:

@@ -21,13 +21,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar, overload
 
-from ._options import check_option
-from .errors import DagyError, SpecError
+from dagy_git.errors import DagyError, SpecError
+from dagy_git.options import check_option
 
 if TYPE_CHECKING:
-    from .analyze import AnalyzedFlow
-    from .plan import DeployResult
-    from .spec import FlowSpec
+    from dagy_git.analysis import AnalyzedFlow
+    from dagy_git.models import FlowSpec
+    from dagy_git.plan import DeployResult
 
 __all__ = ["Flow", "Task", "flow", "task"]
 
@@ -219,7 +219,7 @@ class Flow(Generic[P, R]):
 
     def build_full(self) -> AnalyzedFlow:
         """The statically analysed flow (spec, hashes, path) from the flow's source file."""
-        from .analyze import analyze_file
+        from dagy_git.analysis import analyze_file
 
         path = self.source_path
         root = _repo_root(path)
@@ -254,7 +254,7 @@ class Flow(Generic[P, R]):
         remote: str | None = None,
     ) -> DeployResult:
         """Register this flow version (and a deployment when `name` is given) in the registry."""
-        from .deploy import DeployOptions, deploy_flow
+        from dagy_git.deploy import DeployOptions, deploy_flow
 
         options = DeployOptions(
             deployment=name,

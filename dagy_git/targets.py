@@ -9,12 +9,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .analyze import AnalyzedFlow, build_flows
-from .errors import DagyError
+from dagy_git.analysis import AnalyzedFlow, build_flows
+from dagy_git.artifact import read_artifact
+from dagy_git.errors import DagyError
 
 if TYPE_CHECKING:
-    from .manifests import DeploymentEntry
-    from .workspace import Workspace
+    from dagy_git.manifests import DeploymentEntry
+    from dagy_git.workspace import Workspace
 
 
 Loaded = tuple[Path, str, list[AnalyzedFlow]]  # a flow file: path, repo-relative path, flows
@@ -83,12 +84,14 @@ def _check(path: Path, path_text: str) -> None:
 
 def resolve(ws: Workspace, texts: list[str]) -> list[Target]:
     """Targets from `PATH[:FUNCTION]` arguments (relative to the working directory)."""
-    from .artifact import read_artifact
-
     wanted: list[tuple[str, str | None] | Target] = []
     for text in texts:
         if text.endswith(".zip"):
-            wanted.append(read_artifact((ws.cwd / text).resolve()))
+            path = (ws.cwd / text).resolve()
+            art = read_artifact(path)
+            wanted.append(
+                Target(art.flow, path, art.source_path, source=art.source, namespace=art.namespace)
+            )
         else:
             path_text, function = split_target(text)
             wanted.append((_locate(ws, path_text), function))
@@ -105,7 +108,7 @@ def resolve(ws: Workspace, texts: list[str]) -> list[Target]:
 
 def resolve_all(ws: Workspace) -> list[Target]:
     """Every manifest deployment, plus every discovered flow that no deployment names."""
-    from .manifests import discover_flow_files
+    from dagy_git.discovery import discover_flow_files
 
     entries = [(m, e) for m in ws.manifests for e in m.deployments]
     found = discover_flow_files(ws.settings, ws.files)
@@ -128,7 +131,7 @@ def resolve_all(ws: Workspace) -> list[Target]:
 
 def discovered(ws: Workspace) -> list[Target]:
     """Every flow of every flow file (`flow_paths`, or every .py file that imports dagy)."""
-    from .manifests import discover_flow_files
+    from dagy_git.discovery import discover_flow_files
 
     loaded = analyse_all(ws, discover_flow_files(ws.settings, ws.files))
     return [Target(f, path, rel) for path, rel, flows in loaded.values() for f in flows]
@@ -141,7 +144,7 @@ def analyse_all(ws: Workspace, rels: list[str]) -> dict[str, Loaded]:
     """
     from functools import partial
 
-    from .workers import chunked_map
+    from dagy_git.workers import chunked_map
 
     unique = list(dict.fromkeys(rels))
     results = chunked_map(partial(_load_chunk, ws.root), unique)

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError
+from dagy_git.errors import ConfigError
 
 if sys.version_info >= (3, 11):
     import tomllib

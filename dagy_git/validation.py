@@ -16,20 +16,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
-from . import gitio
-from .analyze import AnalyzedFlow, FileAnalysis, analyze_source
-from .config import MANIFEST, PYPROJECT, Settings, read_settings
-from .errors import DagyError
-from .manifests import (
+from dagy_git import gitio
+from dagy_git.analysis import AnalyzedFlow, FileAnalysis, analyze_source
+from dagy_git.config import MANIFEST, PYPROJECT, Settings, read_settings
+from dagy_git.discovery import discover_flow_files, importers
+from dagy_git.errors import DagyError
+from dagy_git.manifests import (
     DeploymentEntry,
     Manifest,
     collect_manifests,
-    discover_flow_files,
     duplicate_deployments,
     duplicate_error,
-    importers,
 )
-from .namespace import derive_namespace
+from dagy_git.namespace import derive_namespace
 
 __all__ = ["Problem", "Report", "check_repo", "validate_repo"]
 
@@ -157,7 +156,7 @@ class _Check:
         """Analyse many files up front, on every core (errors are kept for `_flows`)."""
         from functools import partial
 
-        from .workers import chunked_map
+        from dagy_git.workers import chunked_map
 
         for rel, res in zip(
             rels, chunked_map(partial(_analyse_chunk, self.root), rels), strict=True

@@ -7,12 +7,12 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import gitio
+from dagy_git import gitio
 
 if TYPE_CHECKING:
-    from .config import Settings
-    from .manifests import Manifest
-    from .registry import Registry
+    from dagy_git.config import Settings
+    from dagy_git.manifests import Manifest
+    from dagy_git.registry import Registry
 
 
 @dataclass
@@ -34,13 +34,13 @@ class Workspace:
     @cached_property
     def manifests(self) -> list[Manifest]:
         """Every `dagy.toml` of the repository."""
-        from .manifests import load_manifests
+        from dagy_git.manifests import load_manifests
 
         return load_manifests(self.root, self.files)
 
     def registry(self) -> Registry:
         """The registry of this repository, per its settings."""
-        from .registry import Registry
+        from dagy_git.registry import Registry
 
         return Registry.from_settings(self.settings)
 
@@ -64,7 +64,7 @@ class Workspace:
 
 def open_workspace(cwd: Path, *, within: Path | None = None) -> Workspace:
     """Find the repository around `within` (default: `cwd`) and load its settings."""
-    from .config import load_settings
+    from dagy_git.config import load_settings
 
     root = gitio.repo_root(within or cwd).resolve()
     return Workspace(root=root, cwd=cwd.resolve(), settings=load_settings(root))

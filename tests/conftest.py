@@ -168,3 +168,17 @@ def bare_remote(tmp_path: Path) -> Path:
     path = tmp_path / "remote.git"
     git(tmp_path, "init", "-q", "--bare", str(path))
     return path
+
+
+_GIT_FIXTURES = {"repo", "bare_remote"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that drives real git as `git`, so `-m "not git"` runs the fast
+    unit tests alone (CI runs both)."""
+    drivers = {git, commit_all, run_cli, snapshot_of_this_checkout}
+    for item in items:
+        module = getattr(item, "module", None)
+        uses_git = _GIT_FIXTURES & set(getattr(item, "fixturenames", ()))
+        if uses_git or any(v in drivers for v in vars(module).values() if callable(v)):
+            item.add_marker(pytest.mark.git)

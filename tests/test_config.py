@@ -12,12 +12,11 @@ import pytest
 from dagy_git import gitio
 from dagy_git.config import Settings, load_settings
 from dagy_git.cron import validate_schedule
+from dagy_git.discovery import discover_flow_files, glob_matcher
 from dagy_git.errors import ConfigError
 from dagy_git.gitobjects import valid_refname
 from dagy_git.manifests import (
     collect_manifests,
-    discover_flow_files,
-    glob_matcher,
     inherited_tags,
     load_manifests,
 )

@@ -123,7 +123,7 @@ def test_a_version_set_by_a_manifest_deployment_is_guarded(repo: Path) -> None:
 def test_the_pre_commit_entry_point_reports_the_same(deployed: Path) -> None:
     stage(deployed, FLOW, CHANGED)
     proc = subprocess.run(
-        [sys.executable, "-m", "dagy_git.hookcmd", "guard", FLOW],
+        [sys.executable, "-m", "dagy_git.cli.hook", "guard", FLOW],
         cwd=deployed,
         capture_output=True,
         text=True,

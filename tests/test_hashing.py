@@ -12,7 +12,7 @@ import json
 
 import pytest
 
-from dagy_git.analyze import analyze_source
+from dagy_git.analysis import analyze_source
 from dagy_git.hashing import canonical_bytes, canonical_json, code_hash, source_file_hash
 
 from conftest import ORDER_ETL

@@ -14,7 +14,7 @@ import pytest
 
 import dagy_git
 from dagy_git import Flow, Task, flow, task
-from dagy_git.analyze import build_flows
+from dagy_git.analysis import build_flows
 from dagy_git.errors import DagyError, InvalidNameError, SpecError
 
 from conftest import write

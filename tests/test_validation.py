@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from dagy_git.commands import validate as validate_cmd
+from dagy_git.cli.commands import validate as validate_cmd
 from dagy_git.validation import Problem, check_repo, validate_repo
 
 from conftest import ORDER_ETL, commit_all, git, run_cli, write

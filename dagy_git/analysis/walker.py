@@ -1,0 +1,391 @@
+"""The data-flow walk of one flow body: which task call sites exist and what feeds them.
+
+Statements and expressions are walked in evaluation order against a `FlowEnv` (see
+`_flowenv.py`), which says what each variable carries and which names may share an object.
+Branches merge (union), and the body is walked again while what a loop carries into its next
+iteration still grows, so a task that feeds itself through a loop shows up as a self edge
+(reported as a cycle by the caller).
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+from collections.abc import Callable, Iterable
+
+from dagy_git.analysis.astnodes import children, dotted, local_names, pairwise, referents
+from dagy_git.analysis.env import EMPTY, Deps, FlowEnv, alias_key, is_alias_key
+from dagy_git.analysis.module import ModuleInfo, Symbol, TaskDef
+from dagy_git.errors import SpecError
+
+_HINT_DIRECT = "call tasks directly by name in the flow body, e.g. `raw = extract(source)`"
+
+
+class FlowWalker(FlowEnv):
+    """Walk one `@flow` function body; collect task nodes, upstreams and problems."""
+
+    def __init__(self, mod: ModuleInfo, fn: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        super().__init__(local_names(fn))
+        self.mod = mod
+        self.fn = fn
+        self.nodes: list[tuple[str, TaskDef, str | None]] = []  # (id, task, module)
+        self.upstreams: dict[str, set[str]] = {}
+        self.problems: list[SpecError] = []
+        self._ids: dict[int, str] = {}
+        self._counts: dict[str, int] = {}
+        self._failed: set[tuple[int, int, str]] = set()
+        self._heads: dict[int, dict[str, Deps]] = {}
+        self._grew = False
+
+    def run(self) -> None:
+        """Walk the whole body, again while a loop's carried state still grows."""
+        while True:
+            self._grew = False
+            self.env.clear()
+            self.block(self.fn.body)
+            if not self._grew:
+                return
+
+    # -- loops and sharing ----------------------------------------------------------------
+    def refs(self, node: ast.expr) -> set[str]:
+        """The local names whose objects the value of `node` may share (see `referents`)."""
+        return referents(node, self.locals, self.fresh)
+
+    def fresh(self, call: ast.Call) -> bool:
+        """Whether `call` is a task call: its result is a new value, shared with nothing."""
+        chain = dotted(call.func)
+        return (
+            chain is not None
+            and chain[0] not in self.locals
+            and self.mod.symbol(chain).kind == "task"
+        )
+
+    def loop(self, key: ast.stmt, head: Callable[[], object], body: list[ast.stmt]) -> None:
+        """Walk a loop body once, from its entry state plus what earlier passes left.
+
+        What the body leaves at its end is remembered per loop (`_heads`); when that grows,
+        `run` walks the whole flow again. Iterating the whole body rather than each loop to
+        its own fixpoint keeps nested loops polynomial instead of exponential.
+        """
+        carried = self._heads.setdefault(id(key), {})
+        for name, deps in carried.items():
+            self.put(name, self.env.get(name, EMPTY) | deps)
+        self.push()
+        head()
+        self.block(body)
+        for name, (_, now) in self.pop(restore=True).items():
+            if not now <= carried.get(name, EMPTY):
+                carried[name] = carried.get(name, EMPTY) | now
+                self._grew = True
+            # After the loop: zero or more iterations ran.
+            self.put(name, self.env.get(name, EMPTY) | now)
+
+    # -- statements -----------------------------------------------------------------------
+    def block(self, stmts: list[ast.stmt]) -> None:
+        """Walk statements in order."""
+        for stmt in stmts:
+            self.stmt(stmt)
+
+    def stmt(self, s: ast.stmt) -> None:
+        """Walk one statement of the flow body."""
+        if isinstance(s, ast.Assign) and pairwise(s.targets, s.value):
+            # `a, b = x(), y()`: each name gets its own value (all evaluated before binding).
+            elts = s.value.elts  # type: ignore[attr-defined]
+            values = [(self.expr(v), self.refs(v)) for v in elts]
+            for elt, (deps, refs) in zip(s.targets[0].elts, values, strict=True):  # type: ignore[attr-defined]
+                self.bind(elt, deps, refs=refs)
+        elif isinstance(s, ast.Assign):
+            deps = self.expr(s.value)
+            for target in s.targets:
+                self.bind(target, deps, refs=self.refs(s.value))
+        elif isinstance(s, ast.AnnAssign):
+            if s.value is not None:
+                self.bind(s.target, self.expr(s.value), refs=self.refs(s.value))
+        elif isinstance(s, ast.AugAssign):
+            deps = self.expr(s.value) | self.expr(s.target)
+            self.bind(s.target, deps, weak=True, refs=self.refs(s.value))
+        elif isinstance(s, (ast.Expr, ast.Return)):
+            if s.value is not None:
+                self.expr(s.value)
+        elif isinstance(s, ast.If):
+            self.expr(s.test)
+            self.branches([lambda: self.block(s.body), lambda: self.block(s.orelse)])
+        elif isinstance(s, (ast.For, ast.AsyncFor)):
+            it, refs = self.expr(s.iter), self.refs(s.iter)
+            self.loop(s, lambda: self.bind(s.target, it, refs=refs), s.body)
+            self.block(s.orelse)
+        elif isinstance(s, ast.While):
+            self.expr(s.test)
+            self.loop(s, lambda: self.expr(s.test), s.body)
+            self.block(s.orelse)
+        elif isinstance(s, (ast.With, ast.AsyncWith)):
+            for item in s.items:
+                deps = self.expr(item.context_expr)
+                if item.optional_vars is not None:
+                    self.bind(item.optional_vars, deps, refs=self.refs(item.context_expr))
+            self.block(s.body)
+        elif isinstance(s, ast.Try) or type(s).__name__ == "TryStar":
+            self.try_(s)
+        elif isinstance(s, ast.Match):
+            subject, refs = self.expr(s.subject), self.refs(s.subject)
+            arms: list[Callable[[], None]] = [lambda: None]
+            arms += [functools.partial(self.case, case, subject, refs) for case in s.cases]
+            self.branches(arms)
+        elif isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            self.nested(s)
+            self.put(s.name, self.free_deps(s))
+        elif isinstance(s, (ast.Import, ast.ImportFrom)):
+            for alias in s.names:
+                self.put((alias.asname or alias.name).split(".")[0], EMPTY)
+        elif isinstance(s, ast.Delete):
+            for target in s.targets:
+                if isinstance(target, ast.Name):
+                    self.assign(target.id, EMPTY)
+                else:
+                    self.expr(target)
+        else:  # raise, assert, pass, break, continue, global, nonlocal, type aliases
+            for child in ast.iter_child_nodes(s):
+                if isinstance(child, ast.expr):
+                    self.expr(child)
+
+    def try_(self, s: ast.stmt) -> None:
+        """`try`: the handlers may start from any point of the body, `finally` after all."""
+        self.push()
+        self.block(getattr(s, "body", []))
+        changed = self.pop(restore=False)
+
+        def handler(h: ast.ExceptHandler) -> None:
+            # The exception may come from anywhere in the body: before or after each change.
+            for name, (before, now) in changed.items():
+                self.put(name, before | now)
+            if h.type is not None:
+                self.expr(h.type)
+            if h.name:
+                self.put(h.name, EMPTY)
+            self.block(h.body)
+
+        arms: list[Callable[[], None]] = [lambda: self.block(getattr(s, "orelse", []))]
+        arms += [functools.partial(handler, h) for h in getattr(s, "handlers", [])]
+        self.branches(arms)
+        self.block(getattr(s, "finalbody", []))
+
+    def case(self, case: ast.match_case, subject: Deps, refs: set[str]) -> None:
+        """One `case` of a `match`: its captures carry (and are parts of) the subject."""
+        for node in ast.walk(case.pattern):
+            name = getattr(node, "name", None) or getattr(node, "rest", None)
+            if isinstance(name, str):
+                self.assign(name, subject, refs)
+            if isinstance(node, ast.MatchValue):
+                self.expr(node.value)
+        if case.guard is not None:
+            self.expr(case.guard)
+        self.block(case.body)
+
+    def bind(
+        self, target: ast.expr, deps: Deps, weak: bool = False, refs: Iterable[str] = ()
+    ) -> None:
+        """Assign a value carrying `deps` (sharing objects with `refs`) to a target.
+
+        `x.a = v`, `x[k] = v` and `x += v` change `x`'s object in place: they add to what `x`,
+        and every name sharing its object, carries.
+        """
+        if isinstance(target, ast.Name):
+            if weak:
+                self.mutate(target.id, deps, refs)
+            else:
+                self.assign(target.id, deps, refs)
+        elif isinstance(target, (ast.Tuple, ast.List)):
+            for elt in target.elts:
+                self.bind(elt, deps, weak, refs)
+        elif isinstance(target, ast.Starred):
+            self.bind(target.value, deps, weak, refs)
+        elif isinstance(target, (ast.Attribute, ast.Subscript)):
+            # Python's order: the object, then the key. Keys on the way (`d[a()].x = v`), as
+            # the key itself, decide what the object holds.
+            held = self.expr(target.value)
+            extra = self.expr(target.slice) if isinstance(target, ast.Subscript) else EMPTY
+            for owner in self.refs(target.value):
+                self.mutate(owner, deps | extra | held, refs)
+
+    # -- expressions ----------------------------------------------------------------------
+    def expr(self, node: ast.expr) -> Deps:
+        """The task nodes whose results reach the value of `node`."""
+        if isinstance(node, ast.Name):
+            if node.id in self.locals:
+                return self.env.get(node.id, EMPTY)
+            self.check_value(node, (node.id,))
+            return EMPTY
+        if isinstance(node, ast.Constant):
+            return EMPTY
+        if isinstance(node, ast.Call):
+            return self.call(node)
+        if isinstance(node, ast.Attribute):
+            chain = dotted(node)
+            if chain is not None and chain[0] not in self.locals:
+                self.check_value(node, chain)
+                return EMPTY
+            return self.expr(node.value)
+        if isinstance(node, ast.NamedExpr):
+            deps = self.expr(node.value)
+            self.bind(node.target, deps, refs=self.refs(node.value))
+            return deps
+        if isinstance(node, ast.Lambda):
+            self.nested(node)
+            return self.free_deps(node)
+        if isinstance(node, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)):
+            return self.comprehension(node)
+        out: set[str] = set()
+        for child in children(node):
+            if isinstance(child, ast.expr):
+                out |= self.expr(child)
+            elif isinstance(child, ast.keyword):
+                out |= self.expr(child.value)
+        return frozenset(out) if out else EMPTY
+
+    def comprehension(
+        self, node: ast.ListComp | ast.SetComp | ast.GeneratorExp | ast.DictComp
+    ) -> Deps:
+        """A comprehension: its own scope; the result carries what its parts carry.
+
+        Only its loop variables are its own: what it mutates (`[acc.append(t(x)) for …]`)
+        or binds with `:=` stays changed after it.
+        """
+        self.push()
+        out: set[str] = set()
+        scoped: set[str] = set()
+        for gen in node.generators:
+            it = self.expr(gen.iter)
+            self.bind(gen.target, it, refs=self.refs(gen.iter))
+            scoped |= {n.id for n in ast.walk(gen.target) if isinstance(n, ast.Name)}
+            for cond in gen.ifs:
+                out |= self.expr(cond)
+        elts = [node.key, node.value] if isinstance(node, ast.DictComp) else [node.elt]
+        for elt in elts:
+            out |= self.expr(elt)
+        changed = self.pop(restore=scoped | {alias_key(name) for name in scoped})
+        for name, (_, now) in changed.items():
+            if not is_alias_key(name):
+                out |= now
+        return frozenset(out)
+
+    def call(self, node: ast.Call) -> Deps:
+        """A call: a task call site becomes a node; other calls pass data through."""
+        args: set[str] = set()
+        waits: set[str] = set()
+        for arg in node.args:
+            args |= self.expr(arg)
+        for kw in node.keywords:
+            (waits if kw.arg == "wait_for" else args).update(self.expr(kw.value))
+        func = node.func
+        chain = dotted(func)
+        if isinstance(func, ast.Attribute) and (chain is None or chain[0] in self.locals):
+            # A method of a value: mutators such as `results.append(x)`, `d[k].append(x)` or
+            # `d.setdefault(k, []).append(x)` feed every local the receiver may share.
+            owner = self.expr(func.value)
+            values = [*node.args, *(kw.value for kw in node.keywords)]
+            refs = set().union(*(self.refs(v) for v in values))
+            for name in self.refs(func.value):
+                self.mutate(name, frozenset(args), refs)
+            return frozenset(owner | args | waits)
+        if chain is None:
+            self.fail("cannot follow call: the called function is computed", func)
+            self.expr(func)
+            return frozenset(args | waits)
+        if len(chain) == 1 and (chain[0] in self.locals or self.mod.symbol(chain).kind == "value"):
+            self.fail(
+                f"cannot follow call {chain[0]}(…): {chain[0]!r} is a variable, not a task",
+                func,
+                hint=_HINT_DIRECT,
+            )
+            return frozenset(args | waits)
+        sym = self.mod.symbol(chain)
+        name = ".".join(chain)
+        if sym.kind == "task" and sym.task is not None:
+            return frozenset({self.node(node, sym.task, sym.module, args | waits)})
+        if sym.kind in ("external", "class", "value"):
+            return frozenset(args | waits)
+        self.fail_symbol(sym, name, func)
+        return frozenset(args | waits)
+
+    def node(self, call: ast.Call, task: TaskDef, module: str | None, ups: set[str]) -> str:
+        """The node id of a task call site (allocated once, in evaluation order)."""
+        node_id = self._ids.get(id(call))
+        if node_id is None:
+            count = self._counts.get(task.name, 0) + 1
+            self._counts[task.name] = count
+            node_id = task.name if count == 1 else f"{task.name}#{count}"
+            self._ids[id(call)] = node_id
+            self.nodes.append((node_id, task, module))
+            self.upstreams[node_id] = set()
+        self.upstreams[node_id] |= ups
+        return node_id
+
+    # -- what cannot be followed ------------------------------------------------------------
+    def check_value(self, node: ast.expr, chain: tuple[str, ...]) -> None:
+        """A task or flow used as a value (not called) hides a call we cannot follow."""
+        sym = self.mod.symbol(chain)
+        if sym.kind in ("task", "flow"):
+            self.fail(
+                f"cannot follow call: {sym.kind} {'.'.join(chain)!r} is used as a value",
+                node,
+                hint=_HINT_DIRECT,
+            )
+
+    def fail_symbol(self, sym: Symbol, name: str, node: ast.expr) -> None:
+        """Report a call of something that is not a task, saying what it is instead."""
+        if sym.kind == "flow":
+            self.fail(
+                f"calling flow {name!r} from a flow (a subflow) is not supported",
+                node,
+                hint="call its tasks from this flow, or deploy it as its own flow",
+            )
+        elif sym.kind == "function":
+            self.fail(
+                f"{name!r} is not a @task; flows may call tasks only",
+                node,
+                hint="decorate it with @task, or call it from inside a task",
+            )
+        elif sym.kind == "broken":
+            self.fail(f"task {name!r} has problems: {sym.detail}", node)
+        elif sym.kind == "opaque":
+            self.fail(f"cannot follow call {name}(…): {sym.detail}", node, hint=_HINT_DIRECT)
+        elif sym.kind == "module":
+            self.fail(f"cannot follow call {name}(…): {name!r} is a module", node)
+        else:
+            self.fail(
+                f"cannot resolve task {name!r}: {sym.detail}",
+                node,
+                hint="flows may call tasks of this repository only; "
+                "call other code from inside a task",
+            )
+
+    def nested(self, node: ast.AST) -> None:
+        """A nested function, class or lambda must not call (or hold) tasks: we cannot see it."""
+        for sub in ast.walk(node):
+            chain = dotted(sub) if isinstance(sub, (ast.Name, ast.Attribute)) else None
+            if chain is None or chain[0] in self.locals:
+                continue
+            sym = self.mod.symbol(chain)
+            if sym.kind in ("task", "flow"):
+                self.fail(
+                    f"cannot follow call: {sym.kind} {'.'.join(chain)!r} is used inside a "
+                    "nested function or lambda",
+                    sub,
+                    hint=_HINT_DIRECT,
+                )
+
+    def free_deps(self, node: ast.AST) -> Deps:
+        """What the flow variables used inside a nested function or lambda carry."""
+        out: set[str] = set()
+        for sub in ast.walk(node):
+            if isinstance(sub, ast.Name) and sub.id in self.env:
+                out |= self.env[sub.id]
+        return frozenset(out)
+
+    def fail(self, message: str, node: ast.AST, hint: str | None = None) -> None:
+        """Record a problem at `node`."""
+        # A loop body is walked more than once; report each problem once.
+        key = (getattr(node, "lineno", 0), getattr(node, "col_offset", 0), message)
+        if key not in self._failed:
+            self._failed.add(key)
+            self.problems.append(self.mod.error(message, node, hint=hint))

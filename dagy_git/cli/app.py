@@ -1,0 +1,389 @@
+"""The `dagy-git` command line: the only module that imports typer.
+
+Each command parses its options and calls a plain function in `dagy_git.commands`, which
+calls the core and renders the result. Exit codes: 0 ok, 1 a validation error or a refused
+operation, 2 a usage error, 3 an unexpected failure (`--debug` shows its traceback).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from dagy_git import __version__
+
+app = typer.Typer(
+    name="dagy-git",
+    help="A git-native registry for Dagy flows: static specs, code hashes, versions as git tags.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON (a stable public schema).")]
+TagOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--tag",
+        metavar="KEY=VALUE",
+        help="KEY=VALUE dagy tag; repeat for more.",
+    ),
+]
+NamespaceOpt = Annotated[
+    str | None,
+    typer.Option("--namespace", metavar="NS", help="Explicit namespace (default: derived)."),
+]
+RemoteOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--remote",
+        metavar="REMOTE",
+        help="Remote to use (default: `remote` from the config, else origin).",
+    ),
+]
+
+
+def _cwd() -> Path:
+    return Path.cwd()
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        sys.stdout.write(f"dagy-git {__version__}\n")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show tracebacks of unexpected errors.")
+    ] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version_callback, is_eager=True, help="Print the version."
+        ),
+    ] = False,
+) -> None:
+    """A git-native registry for Dagy flows."""
+
+
+@app.command()
+def init() -> None:
+    """Write a dagy.toml if missing and create the registry branch."""
+    from dagy_git.cli.commands import init as cmd
+
+    raise typer.Exit(cmd.run(_cwd()))
+
+
+@app.command()
+def spec(
+    targets: Annotated[
+        list[str] | None,
+        typer.Argument(metavar="PATH[:FUNCTION]", help="Flow files (default: every flow)."),
+    ] = None,
+    namespace: NamespaceOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Print each flow's canonical spec, code_hash, source_file_hash and namespace."""
+    from dagy_git.cli.commands import spec as cmd
+
+    raise typer.Exit(
+        cmd.run(list(targets or []), namespace=namespace, json_out=json_out, cwd=_cwd())
+    )
+
+
+@app.command()
+def validate(
+    paths: Annotated[
+        list[str] | None,
+        typer.Argument(metavar="PATH", help="Files to check (default: the whole repository)."),
+    ] = None,
+) -> None:
+    """Check flow files and manifests; print one `path:line:col: message` per problem."""
+    from dagy_git.cli.commands import validate as cmd
+
+    raise typer.Exit(cmd.run(list(paths or []), _cwd()))
+
+
+@app.command()
+def build(
+    targets: Annotated[
+        list[str] | None,
+        typer.Argument(metavar="PATH[:FUNCTION]", help="Flows to build (default: all)."),
+    ] = None,
+    out: Annotated[Path, typer.Option("--out", metavar="DIR", help="Output folder.")] = Path(
+        "dist"
+    ),
+    namespace: NamespaceOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Build reproducible artifacts: dist/<flow>-<version>.zip with metadata.json and source."""
+    from dagy_git.cli.commands import build as cmd
+
+    raise typer.Exit(
+        cmd.run(list(targets or []), out=out, namespace=namespace, json_out=json_out, cwd=_cwd())
+    )
+
+
+@app.command()
+def deploy(
+    targets: Annotated[
+        list[str] | None,
+        typer.Argument(metavar="TARGET", help="PATH[:FUNCTION] or ARTIFACT.zip."),
+    ] = None,
+    all_: Annotated[
+        bool, typer.Option("--all", help="Every manifest deployment and every flow.")
+    ] = False,
+    deployment: Annotated[
+        str | None, typer.Option("--deployment", metavar="NAME", help="Deployment name.")
+    ] = None,
+    namespace: NamespaceOpt = None,
+    flow_name: Annotated[
+        str | None, typer.Option("--flow-name", metavar="NAME", help="Override the flow name.")
+    ] = None,
+    flow_version: Annotated[
+        str | None, typer.Option("--flow-version", metavar="VERSION", help="Override the version.")
+    ] = None,
+    tag: TagOpt = None,
+    schedule: Annotated[
+        str | None,
+        typer.Option("--schedule", metavar="CRON", help="Cron schedule of the deployment."),
+    ] = None,
+    param: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--param", metavar="KEY=VALUE", help="KEY=VALUE parameter (JSON values allowed)."
+        ),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Deploy even when nothing changed.")
+    ] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Plan only; write nothing.")] = False,
+    push: Annotated[
+        bool, typer.Option("--push", help="Start from the remote registry and push atomically.")
+    ] = False,
+    remote: RemoteOpt = None,
+    no_atomic: Annotated[
+        bool, typer.Option("--no-atomic", help="For servers without atomic push.")
+    ] = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Deploy flows whose code_hash changed; skip the rest."""
+    from dagy_git.cli.commands import deploy as cmd
+
+    if all_ == bool(targets):
+        raise typer.BadParameter(
+            "name flows to deploy (PATH[:FUNCTION] or ARTIFACT.zip), or pass --all"
+        )
+    raise typer.Exit(
+        cmd.run(
+            list(targets or []),
+            all_=all_,
+            deployment=deployment,
+            namespace=namespace,
+            flow_name=flow_name,
+            flow_version=flow_version,
+            tags=list(tag or []),
+            schedule=schedule,
+            params=list(param or []),
+            force=force,
+            dry_run=dry_run,
+            push=push,
+            remote=remote,
+            atomic=not no_atomic,
+            json_out=json_out,
+            cwd=_cwd(),
+        )
+    )
+
+
+@app.command("list")
+def list_(
+    namespace: Annotated[
+        str | None, typer.Option("--namespace", metavar="NS", help="This namespace and below.")
+    ] = None,
+    tag: TagOpt = None,
+    any_tag: Annotated[
+        list[str] | None,
+        typer.Option("--any-tag", metavar="KEY=VALUE", help="KEY=VALUE; any of them (OR)."),
+    ] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """List registered flow versions, filtered by namespace and tags."""
+    from dagy_git.cli.commands import query as cmd
+
+    raise typer.Exit(
+        cmd.list_flows(namespace, list(tag or []), list(any_tag or []), json_out, _cwd())
+    )
+
+
+@app.command()
+def show(
+    flow: Annotated[
+        str, typer.Argument(metavar="FLOW[@VERSION]", help="A bare FLOW is its latest deploy.")
+    ],
+    json_out: JsonOpt = False,
+) -> None:
+    """Show one flow version: record, tags, spec."""
+    from dagy_git.cli.commands import query as cmd
+
+    raise typer.Exit(cmd.show(flow, json_out, _cwd()))
+
+
+@app.command()
+def log(
+    flow: Annotated[str, typer.Argument(metavar="FLOW", help="The flow name.")],
+    version: Annotated[
+        str | None, typer.Option("--version", metavar="VERSION", help="Only this version.")
+    ] = None,
+    n: Annotated[
+        int | None, typer.Option("-n", "--max-count", metavar="N", help="At most N entries.", min=1)
+    ] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Every registration and update of a flow, newest first."""
+    from dagy_git.cli.commands import query as cmd
+
+    raise typer.Exit(cmd.log(flow, version, n, json_out, _cwd()))
+
+
+@app.command()
+def deployments(
+    tag: TagOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """List deployments, filtered by their tags."""
+    from dagy_git.cli.commands import query as cmd
+
+    raise typer.Exit(cmd.list_deployments(list(tag or []), json_out, _cwd()))
+
+
+@app.command()
+def tag(
+    flow: Annotated[str, typer.Argument(metavar="FLOW@VERSION", help="The flow version to tag.")],
+    pairs: Annotated[
+        list[str] | None, typer.Argument(metavar="KEY=VALUE", help="Tags to set.")
+    ] = None,
+    unset: Annotated[
+        list[str] | None,
+        typer.Option("--unset", metavar="KEY", help="Tag key to remove; repeatable."),
+    ] = None,
+    push: Annotated[bool, typer.Option("--push", help="Push the change to the remote.")] = False,
+    remote: RemoteOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Set or remove dagy tags of a registered flow version (one registry commit)."""
+    from dagy_git.cli.commands import tag as cmd
+
+    raise typer.Exit(
+        cmd.run(flow, list(pairs or []), list(unset or []), push, remote, json_out, _cwd())
+    )
+
+
+@app.command()
+def retire(
+    names: Annotated[list[str], typer.Argument(metavar="NAME", help="Deployments to retire.")],
+    push: Annotated[bool, typer.Option("--push", help="Push the change to the remote.")] = False,
+    remote: RemoteOpt = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Say what would go; write nothing.")
+    ] = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Remove deployments from the registry (one commit; their history stays in `git log`)."""
+    from dagy_git.cli.commands import retire as cmd
+
+    raise typer.Exit(cmd.run(list(names), push, remote, dry_run, json_out, _cwd()))
+
+
+@app.command()
+def push(
+    remote: RemoteOpt = None,
+    no_atomic: Annotated[
+        bool, typer.Option("--no-atomic", help="For servers without atomic push.")
+    ] = False,
+) -> None:
+    """Push the registry branch and version tags to the remote."""
+    from dagy_git.cli.commands import sync as cmd
+
+    raise typer.Exit(cmd.push(remote, not no_atomic, _cwd()))
+
+
+@app.command()
+def pull(remote: RemoteOpt = None) -> None:
+    """Fetch the registry branch and version tags (moved ones included) from the remote."""
+    from dagy_git.cli.commands import sync as cmd
+
+    raise typer.Exit(cmd.pull(remote, _cwd()))
+
+
+@app.command()
+def guard(
+    paths: Annotated[
+        list[str] | None,
+        typer.Argument(metavar="PATH", help="Flow files to check (default: every flow)."),
+    ] = None,
+) -> None:
+    """Refuse a code change to a flow version already registered (mutable versions excepted)."""
+    from dagy_git.cli.commands import guard as cmd
+
+    raise typer.Exit(cmd.run(list(paths or []), _cwd()))
+
+
+@app.command("install-hooks")
+def install_hooks(
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace hooks not dagy-git's (kept as <hook>.orig).")
+    ] = False,
+) -> None:
+    """Install the plain git pre-commit and pre-push hooks into this repository."""
+    from dagy_git.cli.commands import hooks as cmd
+
+    raise typer.Exit(cmd.run(force, _cwd()))
+
+
+@app.command("action-deploy")
+def action_deploy() -> None:
+    """The GitHub Action's deploy: INPUT_* in; step outputs, job summary, annotations out."""
+    import os
+
+    from dagy_git.cli import github as cmd
+
+    raise typer.Exit(cmd.run(os.environ, _cwd()))
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point: run the app, turning errors into messages and exit codes."""
+    from dagy_git.cli.output import error, print_json
+    from dagy_git.errors import DagyError
+
+    args = sys.argv[1:] if argv is None else argv
+    try:
+        app(args=args, prog_name="dagy-git")
+    except DagyError as exc:
+        error(str(exc), exc.hint)
+        if "--json" in args:  # scripts parse stdout: give them the error, not nothing
+            print_json(
+                {
+                    "error": {
+                        "message": str(exc),
+                        "hint": exc.hint,
+                        "path": exc.path,
+                        "line": exc.line,
+                    }
+                }
+            )
+        sys.exit(1)
+    except KeyboardInterrupt:
+        error("interrupted")
+        sys.exit(130)
+    except Exception as exc:  # an unexpected failure: one line, unless --debug
+        if "--debug" in args:
+            raise
+        error(f"unexpected failure: {type(exc).__name__}: {exc}", "rerun with --debug for details")
+        sys.exit(3)

@@ -1,0 +1,86 @@
+"""`dagy-git deploy`: deploy what changed and say what happened to every target."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from dagy_git import targets as tg
+from dagy_git.cli.output import note, print_json, print_table, short
+from dagy_git.cli.parsing import parse_params, parse_tags
+from dagy_git.deploy import DeployOptions, DeployReport, run_deploy
+from dagy_git.workspace import open_workspace
+
+
+def run(
+    targets: list[str],
+    *,
+    all_: bool,
+    deployment: str | None,
+    namespace: str | None,
+    flow_name: str | None,
+    flow_version: str | None,
+    tags: list[str],
+    schedule: str | None,
+    params: list[str],
+    force: bool,
+    dry_run: bool,
+    push: bool,
+    remote: str | None,
+    atomic: bool,
+    json_out: bool,
+    cwd: Path,
+) -> int:
+    """Deploy the named targets (or `--all`) and render the outcome."""
+    ws = open_workspace(cwd)
+    opts = DeployOptions(
+        deployment=deployment,
+        namespace=namespace,
+        flow_name=flow_name,
+        flow_version=flow_version,
+        tags=parse_tags(tags),
+        schedule=schedule,
+        parameters=parse_params(params),
+        force=force,
+        dry_run=dry_run,
+        push=push,
+        remote=remote,
+        atomic=atomic,
+    )
+    chosen = tg.resolve_all(ws) if all_ else tg.resolve(ws, targets)
+    report = run_deploy(ws, chosen, opts)
+    if json_out:
+        print_json(report.to_json())
+    else:
+        render(report)
+    return 0
+
+
+def headline(report: DeployReport) -> str:
+    """One line: how many were deployed and how many were unchanged."""
+    done = report.count("registered", "updated", "metadata")
+    verb = "would deploy" if report.dry_run else "deployed"
+    return f"{done} {verb}, {report.count('skipped')} unchanged"
+
+
+def render(report: DeployReport) -> None:
+    """The human table of a deploy."""
+    rows = [
+        (
+            r.deployment_name or "-",
+            f"{r.flow_name}@{r.flow_version}",
+            r.namespace or '""',
+            r.status if not report.dry_run else f"{r.status} (dry run)",
+            r.deployment_version if r.deployment_version is not None else "-",
+            short(r.code_hash),
+            ("skipped: " if r.status == "skipped" else "")
+            + r.reason
+            + (" (uncommitted changes)" if r.dirty else ""),
+        )
+        for r in report.results
+    ]
+    print_table(("deployment", "flow", "namespace", "status", "dv", "hash", "why"), rows)
+    where = f" in registry commit {short(report.registry_commit)}" if report.registry_commit else ""
+    pushed = " and pushed" if report.pushed else ""
+    note(headline(report) + (where + pushed if not report.dry_run else ""))
+    if any(r.dirty and r.status != "skipped" for r in report.results):
+        note("note: some flows were deployed from uncommitted files (recorded as dirty: true)")
