@@ -18,7 +18,7 @@ from typing import Any
 from dagy_git import gitio
 from dagy_git.registry.types import Transaction
 
-__all__ = ["LogEntry", "format_message", "parse_trailer_lines", "read_log"]
+__all__ = ["LogEntry", "format_message", "last_changes", "parse_trailer_lines", "read_log"]
 
 _TRAILER_KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]*\Z")
 
@@ -158,4 +158,33 @@ def read_log(
             )
             if limit is not None and len(out) >= limit:
                 return out
+    return out
+
+
+def last_changes(root: Path, tip: str | None) -> dict[tuple[str, str], LogEntry]:
+    """The newest change of every flow version reachable from `tip` (one `git log`): who
+    last deployed it and when, for views that show every flow at once."""
+    if tip is None:
+        return {}
+    out: dict[tuple[str, str], LogEntry] = {}
+    for commit in gitio.log_messages(root, tip, grep="Dagy-Flow: "):
+        subject = commit.message.split("\n", 1)[0]
+        author_name, _, email = commit.author.rpartition(" <")
+        for group in _entries(commit):
+            name, _, ver = group["Dagy-Flow"].partition("@")
+            if (name, ver) in out:
+                continue  # newest first: an older change of it
+            out[(name, ver)] = LogEntry(
+                commit=commit.oid,
+                date=commit.date,
+                author=author_name,
+                author_email=email.rstrip(">"),
+                flow_name=name,
+                flow_version=ver,
+                code_hash=group.get("Dagy-Code-Hash") or None,
+                namespace=group.get("Dagy-Namespace", ""),
+                source_commit=group.get("Dagy-Source-Commit") or None,
+                action=group.get("Dagy-Action", ""),
+                subject=subject,
+            )
     return out

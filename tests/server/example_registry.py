@@ -1,0 +1,106 @@
+"""A registry made by the real CLI: the spec's example flows in several namespaces, tagged.
+
+`data/orders/order_etl.py` (order_etl 2.1.0, deployment order-etl-prod, env=prod),
+`data/ingestion/load_orders.py` (load_orders 1.0.0, deployment load-orders-staging),
+`ml/train.py` (train_model, team ml-ops) and `hello.py` at the root; `[tags] team` comes
+from each folder's dagy.toml, as a team would write it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import ORDER_ETL, commit_all, run_cli, write
+
+LOAD_ORDERS = """
+from dagy import flow, task
+
+
+@task
+def read_bucket(path: str) -> list:
+    ...
+
+
+@task
+def write_table(rows: list) -> int:
+    ...
+
+
+@flow(name="load_orders", version="1.0.0")
+def load_orders(path: str = "s3://raw/orders/"):
+    return write_table(read_bucket(path))
+"""
+
+TRAIN = """
+from dagy import flow, task
+
+
+@task
+def features() -> list:
+    ...
+
+
+@task
+def fit(rows: list) -> dict:
+    ...
+
+
+@flow(name="train_model")
+def train_model():
+    return fit(features())
+"""
+
+HELLO = """
+from dagy import flow, task
+
+
+@task
+def say() -> str:
+    return "hi"
+
+
+@flow(name="hello", version="0.1")
+def hello():
+    return say()
+"""
+
+
+def make_registry(repo: Path) -> Path:
+    """Write the example flows and manifests, commit, and `deploy --all` with the CLI."""
+    write(repo, "dagy.toml", 'registry_branch = "dagy/registry"\n')
+    write(repo, "data/dagy.toml", '[tags]\nteam = "data-eng"\n')
+    write(
+        repo,
+        "data/orders/dagy.toml",
+        """
+        [tags]
+        env = "prod"
+
+        [[deployments]]
+        name = "order-etl-prod"
+        flow = "order_etl.py:order_etl"
+        schedule = "0 6 * * *"
+        tags = { criticality = "high" }
+        """,
+    )
+    write(
+        repo,
+        "data/ingestion/dagy.toml",
+        """
+        [tags]
+        env = "staging"
+
+        [[deployments]]
+        name = "load-orders-staging"
+        flow = "load_orders.py"
+        """,
+    )
+    write(repo, "ml/dagy.toml", '[tags]\nteam = "ml-ops"\nenv = "prod"\n')
+    write(repo, "data/orders/order_etl.py", ORDER_ETL)
+    write(repo, "data/ingestion/load_orders.py", LOAD_ORDERS)
+    write(repo, "ml/train.py", TRAIN)
+    write(repo, "hello.py", HELLO)
+    commit_all(repo, "flows")
+    proc = run_cli("deploy", "--all", cwd=repo)
+    assert proc.returncode == 0, proc.stderr
+    return repo

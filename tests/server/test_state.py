@@ -1,0 +1,81 @@
+"""The server's read model: one view per registry commit, re-read when the branch moves."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from dagy_git.config import load_settings
+from dagy_git.queries import TagFilter
+from dagy_git.server.state import RegistryState
+
+from conftest import commit_all, run_cli, write
+from example_registry import make_registry
+
+
+def test_view_lists_every_version_with_namespace_tags_and_deployments(
+    repo: Path,
+) -> None:
+    registry_repo = make_registry(repo)
+    view = RegistryState(load_settings(registry_repo)).view()
+    by_name = {f.flow_name: f for f in view.flows}
+    assert set(by_name) == {"order_etl", "load_orders", "train_model", "hello"}
+    etl = by_name["order_etl"]
+    assert (etl.flow_version, etl.namespace) == ("2.1.0", "data/orders")
+    assert etl.tags == {"team": "data-eng", "env": "prod"}
+    assert etl.deployments == ("order-etl-prod",)
+    assert etl.is_latest and len(etl.code_hash or "") == 64
+    assert by_name["hello"].namespace == ""
+    assert view.namespaces() == ["", "data", "data/ingestion", "data/orders", "ml"]
+    assert [d.name for d in view.deployments] == ["load-orders-staging", "order-etl-prod"]
+    prod = view.deployment("order-etl-prod")
+    assert prod is not None and prod.tags["criticality"] == "high"
+
+
+def test_select_filters_like_the_cli(repo: Path) -> None:
+    registry_repo = make_registry(repo)
+    view = RegistryState(load_settings(registry_repo)).view()
+    both = TagFilter({"team": "data-eng", "env": "prod"}, [])
+    assert [f.flow_name for f in view.select(tags=both)] == ["order_etl"]
+    assert [f.flow_name for f in view.select(namespace="data")] == ["load_orders", "order_etl"]
+    assert view.select(namespace="dat") == []  # a namespace is a path, not a prefix
+    assert [f.flow_name for f in view.select(q="ORDER")] == ["load_orders", "order_etl"]
+    listed = run_cli("list", "--json", "--tag", "env=prod", cwd=registry_repo).stdout
+    assert sorted(f.flow_name for f in view.select(tags=TagFilter({"env": "prod"}, []))) == sorted(
+        i["flow_name"] for i in json.loads(listed)
+    )
+
+
+def test_detail_and_log_come_from_the_views_commit(repo: Path) -> None:
+    registry_repo = make_registry(repo)
+    view = RegistryState(load_settings(registry_repo)).view()
+    detail = view.detail("order_etl", "2.1.0")
+    assert detail is not None
+    assert [t["id"] for t in detail.flow_spec["tasks"]] == ["extract", "transform", "load"]
+    assert detail.source_path == "data/orders/order_etl.py"
+    assert detail.deployments == ("order-etl-prod",)
+    assert view.detail("order_etl", "9.9") is None
+    [entry] = view.log("order_etl")
+    assert (entry.action, entry.author) == ("registered", "Test User")
+    last = view.last_change("order_etl", "2.1.0")
+    assert last is not None and last.commit == view.commit
+
+
+def test_view_is_cached_until_the_branch_moves(repo: Path) -> None:
+    registry_repo = make_registry(repo)
+    state = RegistryState(load_settings(registry_repo))
+    first = state.view()
+    assert state.view() is first
+    write(registry_repo, "hello.py", (registry_repo / "hello.py").read_text() + "\n# edit\n")
+    commit_all(registry_repo, "edit hello")
+    assert run_cli("deploy", "hello.py", cwd=registry_repo).returncode == 0
+    second = state.view()
+    assert second is not first and second.commit != first.commit
+    assert first.flow("hello", "0.1").code_hash != second.flow("hello", "0.1").code_hash  # type: ignore[union-attr]
+    assert state.view() is second
+
+
+def test_no_registry_yet_is_an_empty_view(repo: Path) -> None:
+    view = RegistryState(load_settings(repo)).view()
+    assert (view.commit, view.flows, view.deployments, view.drafts) == (None, [], [], [])
+    assert view.latest("x") is None and view.log("x") == []
