@@ -70,3 +70,7 @@ class GitError(DagyError):
 
 class ConflictError(DagyError):
     """Another writer moved the registry first; the caller may re-plan and retry."""
+
+
+class NotFoundError(DagyError):
+    """The flow version, deployment or draft asked for does not exist."""
