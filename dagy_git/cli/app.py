@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 
 from dagy_git import __version__
+from dagy_git.cli.drafts_app import drafts_app
 
 app = typer.Typer(
     name="dagy-git",
@@ -355,6 +356,45 @@ def action_deploy() -> None:
     from dagy_git.cli import github as cmd
 
     raise typer.Exit(cmd.run(os.environ, _cwd()))
+
+
+@app.command()
+def serve(
+    host: Annotated[
+        str, typer.Option("--host", metavar="HOST", help="Address to bind (default: loopback).")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", metavar="PORT", help="Port to listen on.")] = 8765,
+    push: Annotated[
+        bool, typer.Option("--push", help="Push every write to the remote, like deploy --push.")
+    ] = False,
+    token_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--token-file",
+            metavar="FILE",
+            help="File holding the write token (default: $DAGY_GIT_TOKEN; none: read-only).",
+        ),
+    ] = None,
+    read_token_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--read-token-file",
+            metavar="FILE",
+            help="File holding a token reads need too (default: $DAGY_GIT_READ_TOKEN).",
+        ),
+    ] = None,
+    max_body: Annotated[
+        int | None,
+        typer.Option("--max-body", metavar="BYTES", min=1024, help="Largest request body."),
+    ] = None,
+) -> None:
+    """Serve the HTTP API and the Flows UI over this repository's registry (dagy-git[server])."""
+    from dagy_git.cli.commands import serve as cmd
+
+    raise typer.Exit(cmd.run(host, port, push, token_file, read_token_file, max_body, _cwd()))
+
+
+app.add_typer(drafts_app)
 
 
 def main(argv: list[str] | None = None) -> None:
