@@ -9,8 +9,13 @@ from each folder's dagy.toml, as a team would write it.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from conftest import ORDER_ETL, commit_all, run_cli, write
+from fastapi.testclient import TestClient
+
+from dagy_git.server.app import create_app
+
+from conftest import ORDER_ETL, commit_all, git, run_cli, write
 
 LOAD_ORDERS = """
 from dagy import flow, task
@@ -104,3 +109,27 @@ def make_registry(repo: Path) -> Path:
     proc = run_cli("deploy", "--all", cwd=repo)
     assert proc.returncode == 0, proc.stderr
     return repo
+
+
+TOKEN = "t0ken-for-tests"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+
+
+def new_repo(path: Path) -> Path:
+    """An empty repository with one commit (what the `repo` fixture makes), at `path`."""
+    path.mkdir(parents=True)
+    git(path, "init", "-q")
+    write(path, "README.md", "demo\n")
+    commit_all(path, "initial")
+    return path
+
+
+def client(repo: Path, **options: Any) -> TestClient:
+    """A test client of `create_app` over `repo`, with the write token unless told."""
+    options.setdefault("token", TOKEN)
+    return TestClient(create_app(repo, **options))
+
+
+def tip(repo: Path) -> str:
+    """The registry branch's commit (read with plain git)."""
+    return git(repo, "rev-parse", "refs/heads/dagy/registry")
