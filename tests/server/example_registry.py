@@ -8,6 +8,13 @@ from each folder's dagy.toml, as a team would write it.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -133,3 +140,52 @@ def client(repo: Path, **options: Any) -> TestClient:
 def tip(repo: Path) -> str:
     """The registry branch's commit (read with plain git)."""
     return git(repo, "rev-parse", "refs/heads/dagy/registry")
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextlib.contextmanager
+def live_server(repo: Path, *args: str, token: str | None = TOKEN) -> Iterator[str]:
+    """`dagy-git serve` as a real process on a free loopback port; yields its base URL.
+
+    Ready when uvicorn says it is running (read from its log, not guessed by a sleep);
+    stopped by its own pid at the end.
+    """
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k != "DAGY_GIT_TOKEN"}
+    if token is not None:
+        env["DAGY_GIT_TOKEN"] = token
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dagy_git", "serve", "--port", str(port), *args],
+        cwd=repo,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    drain: threading.Thread | None = None
+    try:
+        assert proc.stderr is not None
+        seen = []
+        for line in proc.stderr:
+            seen.append(line)
+            if "Uvicorn running on" in line:
+                break
+        else:
+            raise AssertionError("dagy-git serve did not start:\n" + "".join(seen))
+        # Keep draining its log so a chatty server never blocks on a full pipe.
+        drain = threading.Thread(target=proc.stderr.read, daemon=True)
+        drain.start()
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        if drain is not None:
+            drain.join(timeout=30)
+        if proc.stderr is not None:
+            proc.stderr.close()
