@@ -24,7 +24,7 @@ from dagy_git.server.limits import DEFAULT_MAX_BODY, BodyLimit
 from dagy_git.server.models import HealthResponse
 from dagy_git.server.state import RegistryState
 
-__all__ = ["create_app"]
+__all__ = ["create_app", "run_server"]
 
 DESCRIPTION = """\
 The registry of a git repository, over HTTP: the flow versions, deployments and DAG drafts
@@ -78,3 +78,10 @@ def create_app(
         app.include_router(runs.make_runs_router(ctx))  # type: ignore[attr-defined]
     app.add_middleware(BodyLimit, max_body=max_body)
     return app
+
+
+def run_server(app: FastAPI, host: str, port: int) -> None:
+    """Serve `app` with uvicorn until interrupted (its access log has paths, never headers)."""
+    import uvicorn
+
+    uvicorn.run(app, host=host, port=port, log_level="info", server_header=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
 from dagy_git.cli.output import note
@@ -20,12 +21,13 @@ def run(
 ) -> int:
     """Serve until interrupted; the web stack is imported only here (dagy-git[server])."""
     try:
-        import uvicorn
-
-        from dagy_git.server.app import create_app
+        from dagy_git.server.app import create_app, run_server
         from dagy_git.server.auth import READ_TOKEN_ENV, TOKEN_ENV, token_from_env
         from dagy_git.server.auth import read_token_file as read_token
         from dagy_git.server.limits import DEFAULT_MAX_BODY
+
+        if importlib.util.find_spec("uvicorn") is None:
+            raise ImportError(name="uvicorn")
     except ImportError as exc:
         raise DagyError(
             f"`dagy-git serve` needs the server extra ({exc.name or exc} is not installed)",
@@ -46,5 +48,5 @@ def run(
         note("  reads need the read token")
     if push:
         note(f"  every write is pushed to {ws.settings.remote}")
-    uvicorn.run(app, host=host, port=port, log_level="info", server_header=False)
+    run_server(app, host, port)
     return 0
