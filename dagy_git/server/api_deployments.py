@@ -9,7 +9,14 @@ from fastapi import APIRouter, Depends, Query
 from dagy_git.errors import NotFoundError
 from dagy_git.names import validate_name
 from dagy_git.registration import deploy_version
-from dagy_git.server.context import ERRORS, ServerContext, TagQuery, check_text, parse_tag_filter
+from dagy_git.server.context import (
+    ERRORS,
+    DeploymentName,
+    ServerContext,
+    TagQuery,
+    check_text,
+    parse_tag_filter,
+)
 from dagy_git.server.models import DeploymentRequest, DeploymentResponse
 
 __all__ = ["make_router"]
@@ -30,7 +37,7 @@ def make_router(ctx: ServerContext) -> APIRouter:
         ]
 
     @router.get("/deployments/{name}", dependencies=read)
-    def show_deployment(name: str) -> DeploymentResponse:
+    def show_deployment(name: DeploymentName) -> DeploymentResponse:
         """One deployment by name."""
         validate_name(name, "deployment name")
         found = ctx.state.view().deployment(name)

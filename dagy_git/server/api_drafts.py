@@ -6,7 +6,14 @@ from fastapi import APIRouter, Depends, Response
 
 from dagy_git import drafts
 from dagy_git.errors import NotFoundError
-from dagy_git.server.context import ERRORS, ServerContext, TagQuery, check_text, parse_tag_filter
+from dagy_git.server.context import (
+    ERRORS,
+    DraftId,
+    ServerContext,
+    TagQuery,
+    check_text,
+    parse_tag_filter,
+)
 from dagy_git.server.models import DagDraftCreateRequest, DagDraftResponse, DagDraftUpdateRequest
 
 __all__ = ["make_router"]
@@ -46,7 +53,7 @@ def make_router(ctx: ServerContext) -> APIRouter:
         return _response(outcome.value, outcome.commit)
 
     @router.get("/drafts/{draft_id}", dependencies=read)
-    def show(draft_id: str) -> DagDraftResponse:
+    def show(draft_id: DraftId) -> DagDraftResponse:
         """One draft by id."""
         drafts.validate_draft_id(draft_id)
         found = ctx.state.view().draft(draft_id)
@@ -55,7 +62,7 @@ def make_router(ctx: ServerContext) -> APIRouter:
         return DagDraftResponse(**found.to_json())
 
     @router.put("/drafts/{draft_id}", dependencies=write)
-    def update(draft_id: str, request: DagDraftUpdateRequest) -> DagDraftResponse:
+    def update(draft_id: DraftId, request: DagDraftUpdateRequest) -> DagDraftResponse:
         """Replace the fields given (tags as a whole); unchanged fields stay."""
         check_text(request)
         drafts.validate_draft_id(draft_id)
@@ -73,7 +80,7 @@ def make_router(ctx: ServerContext) -> APIRouter:
         return _response(outcome.value, outcome.commit)
 
     @router.delete("/drafts/{draft_id}", status_code=204, dependencies=write)
-    def delete(draft_id: str) -> Response:
+    def delete(draft_id: DraftId) -> Response:
         """Remove a draft (its history stays on the registry branch)."""
         drafts.validate_draft_id(draft_id)
         ctx.write(

@@ -18,12 +18,16 @@ from dagy_git.names import validate_name, validate_namespace, validate_tag, vali
 from dagy_git.registration import Registration, register_flow, spec_code_hash
 from dagy_git.server.context import (
     ERRORS,
+    TAG_PAIR_PATTERN,
+    FlowName,
+    FlowVersion,
     ServerContext,
     TagQuery,
     check_text,
     parse_tag_filter,
 )
 from dagy_git.server.models import (
+    NAMESPACE_PATTERN,
     FlowDetailResponse,
     FlowListItem,
     FlowListResponse,
@@ -74,11 +78,20 @@ def make_router(ctx: ServerContext) -> APIRouter:
     @router.get("/flows", dependencies=read)
     def list_flows(
         namespace: Annotated[
-            str | None, Query(description="This namespace and everything below it.")
+            str | None,
+            Query(
+                description="This namespace and everything below it.",
+                json_schema_extra={"pattern": NAMESPACE_PATTERN},
+            ),
         ] = None,
         tag: TagQuery = None,
         any_tag: Annotated[
-            list[str] | None, Query(description="key:value; any of them (OR)", max_length=100)
+            list[str] | None,
+            Query(
+                description="key:value; any of them (OR)",
+                max_length=100,
+                json_schema_extra={"items": {"type": "string", "pattern": TAG_PAIR_PATTERN}},
+            ),
         ] = None,
         q: Annotated[str | None, Query(description="Flow name contains (any case).")] = None,
         version: Annotated[
@@ -153,7 +166,7 @@ def make_router(ctx: ServerContext) -> APIRouter:
         )
 
     @router.get("/flows/{flow_name}/versions", dependencies=read)
-    def versions(flow_name: str) -> list[FlowListItem]:
+    def versions(flow_name: FlowName) -> list[FlowListItem]:
         """Every version of a flow, most recently deployed first."""
         validate_name(flow_name)
         found = ctx.state.view().versions(flow_name)
@@ -163,7 +176,7 @@ def make_router(ctx: ServerContext) -> APIRouter:
 
     @router.get("/flows/{flow_name}/log", dependencies=read)
     def log(
-        flow_name: str,
+        flow_name: FlowName,
         limit: Annotated[int | None, Query(ge=1, le=10_000)] = None,
     ) -> list[FlowLogEntry]:
         """Every registration, update, metadata and tags change of a flow, newest first."""
@@ -172,14 +185,16 @@ def make_router(ctx: ServerContext) -> APIRouter:
         return [FlowLogEntry(**e.to_json()) for e in entries[:limit]]
 
     @router.get("/flows/{flow_name}/versions/{flow_version:path}", dependencies=read)
-    def show_version(flow_name: str, flow_version: str) -> FlowDetailResponse:
+    def show_version(flow_name: FlowName, flow_version: FlowVersion) -> FlowDetailResponse:
         """One flow version (for versions named `versions` or `log` too)."""
         validate_name(flow_name)
         validate_version(flow_version)
         return _detail(ctx.state.view(), flow_name, flow_version)
 
     @router.patch("/flows/{flow_name}/{flow_version:path}/tags", dependencies=write)
-    def patch_tags(flow_name: str, flow_version: str, request: FlowTagsRequest) -> FlowTagsResponse:
+    def patch_tags(
+        flow_name: FlowName, flow_version: FlowVersion, request: FlowTagsRequest
+    ) -> FlowTagsResponse:
         """Set and remove dagy tags of a flow version (tags are mutable), in one commit."""
         check_text(request)
         validate_name(flow_name)
@@ -209,7 +224,7 @@ def make_router(ctx: ServerContext) -> APIRouter:
         )
 
     @router.get("/flows/{flow_name}/{flow_version:path}", dependencies=read)
-    def show(flow_name: str, flow_version: str) -> FlowDetailResponse:
+    def show(flow_name: FlowName, flow_version: FlowVersion) -> FlowDetailResponse:
         """One flow version: its spec, source path and commit, deployments and tags."""
         validate_name(flow_name)
         validate_version(flow_version)

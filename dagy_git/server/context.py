@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any, TypeVar
 
-from fastapi import Query
+from fastapi import Path, Query
 from pydantic import BaseModel
 
 from dagy_git.config import Settings
@@ -22,10 +22,25 @@ from dagy_git.errors import InvalidNameError
 from dagy_git.names import validate_tag
 from dagy_git.queries import TagFilter
 from dagy_git.server.auth import Auth
-from dagy_git.server.models import ErrorResponse
+from dagy_git.server.models import (
+    DRAFT_ID_PATTERN,
+    NAME_PATTERN,
+    VERSION_PATTERN,
+    ErrorResponse,
+)
 from dagy_git.server.state import RegistryState
 
-__all__ = ["ERRORS", "ServerContext", "TagQuery", "check_text", "parse_tag_filter"]
+__all__ = [
+    "ERRORS",
+    "DeploymentName",
+    "DraftId",
+    "FlowName",
+    "FlowVersion",
+    "ServerContext",
+    "TagQuery",
+    "check_text",
+    "parse_tag_filter",
+]
 
 T = TypeVar("T")
 
@@ -33,10 +48,19 @@ T = TypeVar("T")
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorResponse} for code in (401, 403, 404, 409, 413, 422)
 }
+TAG_PAIR_PATTERN = r"^[A-Za-z0-9_./-]{1,64}[:=].{0,64}$"
 TagQuery = Annotated[
     list[str] | None,
-    Query(description="key:value; repeat for more (all must match: AND)", max_length=100),
+    Query(
+        description="key:value; repeat for more (all must match: AND)",
+        max_length=100,
+        json_schema_extra={"items": {"type": "string", "pattern": TAG_PAIR_PATTERN}},
+    ),
 ]
+FlowName = Annotated[str, Path(json_schema_extra={"pattern": NAME_PATTERN})]
+FlowVersion = Annotated[str, Path(json_schema_extra={"pattern": VERSION_PATTERN})]
+DeploymentName = Annotated[str, Path(json_schema_extra={"pattern": NAME_PATTERN})]
+DraftId = Annotated[str, Path(json_schema_extra={"pattern": DRAFT_ID_PATTERN})]
 
 
 @dataclass

@@ -7,7 +7,7 @@ Requests refuse unknown fields (a typo must not be silently ignored); responses 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -32,29 +32,67 @@ __all__ = [
     "HealthResponse",
 ]
 
-Tags = dict[str, str]
+# Patterns published in the schema for clients and generators (schemathesis); the server
+# itself checks names with the CLI's rules and words (`dagy_git.names`), not with these.
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
+VERSION_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,31}$"
+NAMESPACE_PATTERN = r"^([A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*)?$"
+TAG_KEY_PATTERN = r"^[A-Za-z0-9_./-]{1,128}$"
+DRAFT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$"
+HEX64_PATTERN = r"^[0-9a-f]{64}$"
+
+Tags = Annotated[
+    dict[str, str],
+    Field(json_schema_extra={"propertyNames": {"pattern": TAG_KEY_PATTERN}}),
+]
+
+
+def _hint(pattern: str) -> Any:
+    return Field(json_schema_extra={"pattern": pattern})
 
 
 class _Request(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+def _spec_hints(schema: dict[str, Any]) -> None:
+    props = schema.get("properties", {})
+    props.get("name", {})["pattern"] = NAME_PATTERN
+    props.get("version", {})["pattern"] = VERSION_PATTERN
+
+
 class FlowSpecModel(FlowSpec):
     """A flow's structure (the FlowSpec `dagy-git spec --json` prints): hashed as given."""
+
+    model_config = ConfigDict(json_schema_extra=_spec_hints)
 
 
 class FlowRegisterRequest(_Request):
     """`POST /flows`: register a flow spec, with its source text or the source's hash."""
 
+    model_config = ConfigDict(
+        extra="forbid",
+        # One of the two, so the code_hash can follow the spec's formula.
+        json_schema_extra={"oneOf": [{"required": ["source"]}, {"required": ["source_file_hash"]}]},
+    )
+
     flow_spec: FlowSpecModel
     namespace: str | None = Field(
-        None, description="Explicit namespace; default: the registered one, else the root."
+        None,
+        description="Explicit namespace; default: the registered one, else the root.",
+        json_schema_extra={"pattern": NAMESPACE_PATTERN},
     )
-    deployment_name: str | None = Field(None, description="Also deploy it under this name.")
+    deployment_name: str | None = Field(
+        None,
+        description="Also deploy it under this name.",
+        json_schema_extra={"pattern": NAME_PATTERN},
+    )
     tags: Tags | None = Field(None, description="Dagy tags of the flow version and deployment.")
     source: str | None = Field(None, description="The flow file's text (stored, and hashed).")
     source_file_hash: str | None = Field(
-        None, description="SHA-256 hex of the flow file (CRLF → LF), when the text is not sent."
+        None,
+        description="SHA-256 hex of the flow file (CRLF → LF), when the text is not sent.",
+        json_schema_extra={"pattern": HEX64_PATTERN},
     )
     source_path: str | None = Field(None, description="Repo-relative path of the flow file.")
     source_commit: str | None = Field(
@@ -135,7 +173,7 @@ class FlowTagsRequest(_Request):
     """`PATCH /flows/{flow_name}/{flow_version}/tags`: keys to set and keys to remove."""
 
     set: Tags = Field(default_factory=dict)
-    unset: list[str] = Field(default_factory=list)
+    unset: list[Annotated[str, _hint(TAG_KEY_PATTERN)]] = Field(default_factory=list)
 
 
 class FlowTagsResponse(BaseModel):
@@ -151,9 +189,13 @@ class FlowTagsResponse(BaseModel):
 class DeploymentRequest(_Request):
     """`POST /deployments`: deploy a registered flow version under a name."""
 
-    name: str
-    flow_name: str
-    flow_version: str | None = Field(None, description="Default: the flow's latest version.")
+    name: Annotated[str, _hint(NAME_PATTERN)]
+    flow_name: Annotated[str, _hint(NAME_PATTERN)]
+    flow_version: str | None = Field(
+        None,
+        description="Default: the flow's latest version.",
+        json_schema_extra={"pattern": VERSION_PATTERN},
+    )
     tags: Tags | None = None
     schedule: str | None = None
     parameters: dict[str, Any] | None = None
