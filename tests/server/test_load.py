@@ -68,7 +68,11 @@ def test_concurrent_reads_and_writes_lose_nothing(repo: Path) -> None:
 
     listed = {i["flow_name"] for i in json.loads(run_cli("list", "--json", cwd=repo).stdout)}
     assert {f"api_flow_{i}" for i in range(10)} | {"late", "hello"} <= listed
-    versions = sorted(c.body["deployment_version"] for c in calls if c.path == "/deployments")
+    versions = sorted(
+        c.body["deployment_version"]
+        for c in calls
+        if c.kind == "write" and c.path == "/deployments"
+    )
     assert versions == list(range(1, 11))  # distinct, none repeated or skipped
     deployments = json.loads(run_cli("deployments", "--json", cwd=repo).stdout)
     shared = next(d for d in deployments if d["name"] == "shared")
