@@ -9,6 +9,7 @@ bend around boxes instead of crossing them.
 
 from __future__ import annotations
 
+import itertools
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -199,7 +200,7 @@ def layout(ids: Sequence[str], edges: Sequence[tuple[str, str]]) -> Layout:
             up[waypoint], down[waypoint] = [], []
             chain.append(waypoint)
         chain.append(bottom)
-        for a, b in zip(chain, chain[1:]):
+        for a, b in itertools.pairwise(chain):
             down[a].append(b)
             up[b].append(a)
         chains.append((src, dst, chain))
