@@ -6,6 +6,15 @@ python3 -m venv .venv
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -e '.[test]'
 
+# The Flows UI's browser test drives Debian's headless Chromium through Playwright (never a
+# downloaded browser). Install it once when it is missing and apt can (as root); otherwise
+# that test is skipped and says why.
+if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  apt-get install -y chromium >/dev/null 2>&1 \
+    || { apt-get update >/dev/null 2>&1 && apt-get install -y chromium >/dev/null 2>&1; } \
+    || echo "warning: could not install chromium; the browser test will be skipped" >&2
+fi
+
 # Specs must hash the same on every supported Python: where other CPythons are installed
 # (pyenv), give each a small venv with pydantic so tests/test_cross_python.py can run the
 # analyser in it. Where none is, that test is skipped and says why.
