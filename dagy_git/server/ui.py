@@ -22,12 +22,15 @@ from dagy_git.errors import DagyError
 from dagy_git.server.dag_svg import render_dag, spec_graph
 from dagy_git.server.state import RegistryState, RegistryView
 from dagy_git.server.ui_filters import Filters, parse_filters
-from dagy_git.server.ui_model import FlowRow, build_grid
+from dagy_git.server.ui_model import FlowRow, FlowSummary, build_grid, summarize
 
 __all__ = ["flow_url", "make_router"]
 
 _STATIC_TYPES = {"ui.css": "text/css; charset=utf-8", "ui.js": "text/javascript; charset=utf-8"}
 _FLOWS_PREFIX = b"/ui/flows/"
+# More cards than this make a page of megabytes that no one scrolls: the chips and the
+# search narrow it, and "show all" is one click away.
+CARD_LIMIT = 200
 
 
 def flow_url(name: str, version: str | None = None) -> str:
@@ -164,20 +167,41 @@ def make_router(state: RegistryState) -> APIRouter:
             "error.html", view, status, page="", title=title, message=str(exc), hint=exc.hint
         )
 
+    memo: dict[str, tuple[str | None, list[FlowSummary]]] = {}
+
+    def flows_of(view: RegistryView) -> list[FlowSummary]:
+        # The summaries of the newest registry commit seen; one dict item swapped whole, so
+        # concurrent requests at worst compute it twice.
+        held = memo.get("flows")
+        if held is None or held[0] != view.commit:
+            held = (view.commit, summarize(_rows(view)))
+            memo["flows"] = held
+        return held[1]
+
     @router.get("/", response_class=HTMLResponse)
     def flows_page(
         tag: list[str] = Query(default=[]),  # noqa: B008 - FastAPI's way to declare it
         namespace: str | None = None,
         q: str | None = None,
+        show_all: str = Query(default="", alias="all"),
     ) -> HTMLResponse:
         view = state.view()
         try:
             filters = parse_filters(tag, namespace, q)
         except DagyError as exc:
             return error(view, 400, "Bad filter", exc)
-        grid = build_grid(_rows(view), filters)
+        limit = 10**9 if show_all not in ("", "0", "false") else CARD_LIMIT
+        grid = build_grid(flows_of(view), filters, limit)
         clear_q = Filters(tags=filters.tags, namespace=filters.namespace).url()
-        return page("flows.html", view, page="flows", grid=grid, clear_q_url=clear_q)
+        show_all_url = filters.url() + ("&" if filters.active else "?") + "all=1"
+        return page(
+            "flows.html",
+            view,
+            page="flows",
+            grid=grid,
+            clear_q_url=clear_q,
+            show_all_url=show_all_url,
+        )
 
     @router.get("/ui/flows/{rest:path}", response_class=HTMLResponse)
     def flow_page(request: Request, rest: str) -> HTMLResponse:

@@ -68,11 +68,16 @@ class Filters:
         """Whether a flow passes: every tag chip, the namespace subtree, the name search."""
         if any(tags.get(k) != v for k, v in self.tags):
             return False
-        if self.namespace and not (
-            namespace == self.namespace or namespace.startswith(self.namespace + "/")
-        ):
-            return False
-        return self.q.casefold() in name.casefold()
+        return self.in_namespace(namespace) and self.q.casefold() in name.casefold()
+
+    def in_namespace(self, namespace: str) -> bool:
+        """Whether a namespace lies in the filtered subtree (`data` ⊃ `data/orders`, not
+        `database`)."""
+        return (
+            not self.namespace
+            or namespace == self.namespace
+            or namespace.startswith(self.namespace + "/")
+        )
 
 
 def parse_filters(tags: Iterable[str], namespace: str | None, q: str | None) -> Filters:

@@ -8,11 +8,20 @@ browser; `ui.py` makes the rows from the server's registry view.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from dagy_git.server.ui_filters import Filters
 
-__all__ = ["Card", "FlowRow", "Grid", "NamespaceChip", "TagChip", "build_grid"]
+__all__ = [
+    "Card",
+    "FlowRow",
+    "FlowSummary",
+    "Grid",
+    "NamespaceChip",
+    "TagChip",
+    "build_grid",
+    "summarize",
+]
 
 
 @dataclass(frozen=True)
@@ -64,13 +73,25 @@ class NamespaceChip:
 
 
 @dataclass(frozen=True)
-class Card:
-    """One flow on the grid: its latest version, when it changed, its deployments and tags."""
+class FlowSummary:
+    """One flow: its latest version's row, how many versions it has, every deployment."""
 
     row: FlowRow
     versions: int
     deployments: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Card:
+    """One flow on the grid: its summary and its tags as chips for the current filter."""
+
+    flow: FlowSummary
     tags: tuple[TagChip, ...]
+
+    @property
+    def row(self) -> FlowRow:
+        """The flow's latest version."""
+        return self.flow.row
 
 
 @dataclass(frozen=True)
@@ -83,7 +104,31 @@ class Grid:
     tag_facets: list[TagChip]
     active_tags: list[TagChip]
     total_flows: int
-    shown: int = field(default=0)
+    matching: int  # flows that pass the filter
+    limit: int  # at most this many cards are drawn
+
+    @property
+    def shown(self) -> int:
+        """Cards on the page."""
+        return min(self.matching, self.limit)
+
+
+def summarize(rows: Iterable[FlowRow]) -> list[FlowSummary]:
+    """One summary per flow, in the grid's order (namespace tree, then name). Depends only
+    on the registry, so the server computes it once per registry commit."""
+    versions: dict[str, int] = {}
+    deployments: dict[str, set[str]] = {}
+    heads: list[FlowRow] = []
+    for row in rows:
+        versions[row.flow_name] = versions.get(row.flow_name, 0) + 1
+        deployments.setdefault(row.flow_name, set()).update(row.deployments)
+        if row.is_latest:
+            heads.append(row)
+    heads.sort(key=lambda r: (r.namespace.split("/"), r.flow_name))
+    return [
+        FlowSummary(r, versions[r.flow_name], tuple(sorted(deployments[r.flow_name])))
+        for r in heads
+    ]
 
 
 def _ancestors(namespace: str) -> list[str]:
@@ -91,12 +136,12 @@ def _ancestors(namespace: str) -> list[str]:
     return ["/".join(parts[: i + 1]) for i in range(len(parts))]
 
 
-def _namespace_tree(cards: list[Card], filters: Filters) -> list[NamespaceChip]:
+def _namespace_tree(flows: list[FlowSummary], filters: Filters) -> list[NamespaceChip]:
     """Every namespace and its ancestors, depth-first, counting the flows shown below each
     (the namespace filter itself ignored, so the tree still offers the way out)."""
     counts: dict[str, int] = {}
-    for card in cards:
-        for ns in _ancestors(card.row.namespace):
+    for flow in flows:
+        for ns in _ancestors(flow.row.namespace):
             counts[ns] = counts.get(ns, 0) + 1
     return [
         NamespaceChip(
@@ -110,35 +155,26 @@ def _namespace_tree(cards: list[Card], filters: Filters) -> list[NamespaceChip]:
     ]
 
 
-def build_grid(rows: Iterable[FlowRow], filters: Filters) -> Grid:
-    """The Flows page for `filters`: one card per flow whose latest version matches."""
-    all_rows = list(rows)
-    versions: dict[str, int] = {}
-    deployments: dict[str, set[str]] = {}
-    for row in all_rows:
-        versions[row.flow_name] = versions.get(row.flow_name, 0) + 1
-        deployments.setdefault(row.flow_name, set()).update(row.deployments)
-    heads = {r.flow_name: r for r in all_rows if r.is_latest}
-
-    def card(row: FlowRow) -> Card:
-        chips = tuple(
-            TagChip(k, v, filters.has_tag(k, v), filters.toggle_tag(k, v).url())
-            for k, v in sorted(row.tags.items())
-        )
-        return Card(row, versions[row.flow_name], tuple(sorted(deployments[row.flow_name])), chips)
-
+def build_grid(flows: list[FlowSummary], filters: Filters, limit: int = 10**9) -> Grid:
+    """The Flows page for `filters`: a card for each flow whose latest version matches, the
+    first `limit` of them drawn; chips and counts cover every match."""
     # The namespace tree counts what the tags and search leave, before the namespace cut.
     unscoped = Filters(tags=filters.tags, q=filters.q)
     candidates = [
-        card(r) for r in heads.values() if unscoped.matches(r.flow_name, r.namespace, r.tags)
+        f for f in flows if unscoped.matches(f.row.flow_name, f.row.namespace, f.row.tags)
     ]
-    shown = [c for c in candidates if filters.matches(c.row.flow_name, c.row.namespace, c.row.tags)]
+    matching = [f for f in candidates if filters.in_namespace(f.row.namespace)]
     groups: dict[str, list[Card]] = {}
     facet_counts: dict[tuple[str, str], int] = {}
-    for c in sorted(shown, key=lambda c: (c.row.namespace.split("/"), c.row.flow_name)):
-        groups.setdefault(c.row.namespace, []).append(c)
-        for k, v in c.row.tags.items():
-            facet_counts[(k, v)] = facet_counts.get((k, v), 0) + 1
+    for index, flow in enumerate(matching):
+        for pair in flow.row.tags.items():
+            facet_counts[pair] = facet_counts.get(pair, 0) + 1
+        if index < limit:
+            chips = tuple(
+                TagChip(k, v, filters.has_tag(k, v), filters.toggle_tag(k, v).url())
+                for k, v in sorted(flow.row.tags.items())
+            )
+            groups.setdefault(flow.row.namespace, []).append(Card(flow, chips))
     facets = [
         TagChip(k, v, filters.has_tag(k, v), filters.toggle_tag(k, v).url(), n)
         for (k, v), n in sorted(facet_counts.items())
@@ -150,6 +186,7 @@ def build_grid(rows: Iterable[FlowRow], filters: Filters) -> Grid:
         namespaces=_namespace_tree(candidates, filters),
         tag_facets=facets,
         active_tags=active,
-        total_flows=len(heads),
-        shown=len(shown),
+        total_flows=len(flows),
+        matching=len(matching),
+        limit=limit,
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dagy_git.server.ui_filters import Filters
-from dagy_git.server.ui_model import FlowRow, build_grid
+from dagy_git.server.ui_model import FlowRow, build_grid, summarize
 
 
 def _row(name: str, version: str, ns: str, latest: bool = True, **tags: str) -> FlowRow:
@@ -19,13 +19,14 @@ def _row(name: str, version: str, ns: str, latest: bool = True, **tags: str) -> 
     )
 
 
-ROWS = [
+ROWS_ALL = [
     _row("order_etl", "2.1.0", "data/orders", team="data-eng", env="prod"),
     _row("order_etl", "2.0", "data/orders", latest=False, team="data-eng", env="dev"),
     _row("load_orders", "1.0.0", "data/ingestion", team="data-eng", env="staging"),
     _row("train", "latest", "ml", team="ml-ops", env="prod"),
     _row("hello", "0.1", ""),
 ]
+ROWS = summarize(ROWS_ALL)
 
 
 def _names(filters: Filters) -> list[str]:
@@ -37,8 +38,8 @@ def test_one_card_per_flow_grouped_by_namespace() -> None:
     grid = build_grid(ROWS, Filters())
     assert [ns for ns, _ in grid.groups] == ["", "data/ingestion", "data/orders", "ml"]
     etl = grid.groups[2][1][0]
-    assert (etl.row.flow_version, etl.versions) == ("2.1.0", 2)
-    assert etl.deployments == ("order_etl-prod",)
+    assert (etl.row.flow_version, etl.flow.versions) == ("2.1.0", 2)
+    assert etl.flow.deployments == ("order_etl-prod",)
     assert [c.text for c in etl.tags] == ["env:prod", "team:data-eng"]
     assert (grid.shown, grid.total_flows) == (4, 4)
 
@@ -77,3 +78,11 @@ def test_namespace_tree_counts_subtrees_and_offers_the_way_out() -> None:
 def test_search_by_name() -> None:
     assert _names(Filters(q="ORDER")) == ["load_orders", "order_etl"]
     assert build_grid(ROWS, Filters(q="nothing")).groups == []
+
+
+def test_only_the_first_cards_are_drawn_but_counts_cover_every_match() -> None:
+    grid = build_grid(ROWS, Filters(), limit=2)
+    assert [c.row.flow_name for _, cards in grid.groups for c in cards] == ["hello", "load_orders"]
+    assert (grid.shown, grid.matching) == (2, 4)
+    assert {c.text: c.count for c in grid.tag_facets}["env:prod"] == 2
+    assert sum(n.count for n in grid.namespaces if n.depth == 0) == 3
