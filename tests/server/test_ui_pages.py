@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from dagy_git.config import load_settings
+from dagy_git.server import ui
 from dagy_git.server.state import RegistryState
 from dagy_git.server.ui import flow_url, make_router
 
@@ -134,3 +135,14 @@ def test_a_deploy_in_another_terminal_shows_on_the_next_request(
     commit_all(repo, "fresh")
     assert run_cli("deploy", "fresh.py", "--tag", "env=prod", cwd=repo).returncode == 0
     assert "fresh" in _cards(client.get("/?tag=env:prod").text)
+
+
+def test_a_long_grid_is_capped_with_a_link_to_show_all(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(ui, "CARD_LIMIT", 2)
+    html = client.get("/").text
+    assert len(_cards(html)) == 2
+    assert "Showing the first 2 of 5 matching flows" in html
+    assert len(_cards(client.get("/?all=1").text)) == 5
+    assert len(_cards(client.get("/?tag=team:data-eng&all=1").text)) == 2
