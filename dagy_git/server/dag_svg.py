@@ -7,7 +7,7 @@ saved on its own. Every text that came from a flow file is escaped.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from html import escape
 from typing import Any
 
@@ -27,6 +27,8 @@ _STROKE = "#3864b5"
 _SUBFLOW_FILL = "#f3eefc"
 _SUBFLOW_STROKE = "#6b46c1"
 _EDGE = "#5b6577"
+
+Linker = Callable[[str, "str | None"], str]
 
 
 def spec_graph(spec: Mapping[str, Any]) -> tuple[list[Mapping[str, Any]], list[tuple[str, str]]]:
@@ -49,7 +51,8 @@ def _details(task: Mapping[str, Any]) -> str:
     parts: list[str] = []
     function = str(task.get("function") or task.get("name") or "")
     if task.get("kind") == "flow":
-        parts.append("subflow")
+        version = task.get("flow_version")
+        parts.append(f"subflow {task.get('name')}" + (f"@{version}" if version else ""))
     elif function and function != str(task["id"]).split("#")[0]:
         parts.append(function)
     if task.get("mapped"):
@@ -67,7 +70,7 @@ def _tooltip(task: Mapping[str, Any]) -> str:
     return "\n".join(line for line in lines if line)
 
 
-def _box(box: Box, task: Mapping[str, Any]) -> str:
+def _box(box: Box, task: Mapping[str, Any], link: Linker | None) -> str:
     subflow = task.get("kind") == "flow"
     fill, stroke = (_SUBFLOW_FILL, _SUBFLOW_STROKE) if subflow else (_FILL, _STROKE)
     cx = box.x + box.width / 2
@@ -89,6 +92,11 @@ def _box(box: Box, task: Mapping[str, Any]) -> str:
             f"{escape(_short(details))}</text>"
         )
     parts.append("</g>")
+    if subflow and link is not None and task.get("name"):
+        # A subflow's box opens the child flow's page.
+        href = link(str(task["name"]), task.get("flow_version"))
+        label = f"Open subflow {task['name']}"
+        return f'<a href="{escape(href)}" aria-label="{escape(label)}">{"".join(parts)}</a>'
     return "".join(parts)
 
 
@@ -117,8 +125,9 @@ def _arrow(arrow: Arrow) -> str:
     )
 
 
-def render_dag(spec: Mapping[str, Any], *, title: str = "") -> str:
-    """The SVG markup of a FlowSpec's DAG (safe to embed: every text is escaped)."""
+def render_dag(spec: Mapping[str, Any], *, title: str = "", link: Linker | None = None) -> str:
+    """The SVG markup of a FlowSpec's DAG (safe to embed: every text is escaped); `link`
+    gives the page of a subflow (name, version), whose box then links there."""
     tasks, edges = spec_graph(spec)
     by_id = {str(t["id"]): t for t in tasks}
     drawn: Layout = layout(list(by_id), edges)
@@ -134,5 +143,5 @@ def render_dag(spec: Mapping[str, Any], *, title: str = "") -> str:
         'markerWidth="8" markerHeight="8" orient="auto-start-reverse">'
         f'<path d="M0,0 L10,5 L0,10 z" fill="{_EDGE}"/></marker></defs>'
     )
-    body = [_arrow(a) for a in drawn.arrows] + [_box(b, by_id[b.id]) for b in drawn.boxes]
+    body = [_arrow(a) for a in drawn.arrows] + [_box(b, by_id[b.id], link) for b in drawn.boxes]
     return head + "".join(body) + "</svg>"

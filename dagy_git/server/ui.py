@@ -22,12 +22,13 @@ from dagy_git.errors import DagyError
 from dagy_git.server.dag_svg import render_dag, spec_graph
 from dagy_git.server.state import RegistryState, RegistryView
 from dagy_git.server.ui_filters import Filters, parse_filters
-from dagy_git.server.ui_model import FlowRow, FlowSummary, build_grid, summarize
+from dagy_git.server.ui_model import FlowRow, FlowSummary, TagChip, build_grid, summarize
 
 __all__ = ["flow_url", "make_router"]
 
 _STATIC_TYPES = {"ui.css": "text/css; charset=utf-8", "ui.js": "text/javascript; charset=utf-8"}
 _FLOWS_PREFIX = b"/ui/flows/"
+DRAFTS = "/ui/drafts"
 # More cards than this make a page of megabytes that no one scrolls: the chips and the
 # search narrow it, and "show all" is one click away.
 CARD_LIMIT = 200
@@ -129,7 +130,9 @@ def _flow_page(view: RegistryView, name: str, version: str | None) -> dict[str, 
         "updated_at": item.updated_at,
         "is_latest": item.is_latest,
         "spec": detail.flow_spec,
-        "svg": Markup(render_dag(detail.flow_spec, title=f"DAG of {item.flow_name}")),
+        "svg": Markup(
+            render_dag(detail.flow_spec, title=f"DAG of {item.flow_name}", link=flow_url)
+        ),
         "task_count": len(tasks),
         "edge_count": len(edges),
         "versions": versions,
@@ -216,10 +219,38 @@ def make_router(state: RegistryState) -> APIRouter:
         return page("flow.html", view, page="flow", flow=flow)
 
     @router.get("/ui/drafts", response_class=HTMLResponse)
-    def drafts_page() -> HTMLResponse:
+    def drafts_page(
+        tag: list[str] = Query(default=[]),  # noqa: B008 - FastAPI's way to declare it
+        q: str | None = None,
+    ) -> HTMLResponse:
         view = state.view()
-        drafts = sorted(view.drafts, key=lambda d: d.updated_at, reverse=True)
-        return page("drafts.html", view, page="drafts", drafts=drafts)
+        try:
+            filters = parse_filters(tag, None, q)
+        except DagyError as exc:
+            return error(view, 400, "Bad filter", exc)
+        drafts = [
+            {
+                "draft": d,
+                "chips": [
+                    TagChip(k, v, filters.has_tag(k, v), filters.toggle_tag(k, v).url(DRAFTS))
+                    for k, v in sorted(d.tags.items())
+                ],
+            }
+            for d in sorted(view.drafts, key=lambda d: d.updated_at, reverse=True)
+            if filters.matches(d.name, "", d.tags)
+        ]
+        active = [
+            TagChip(k, v, True, filters.without_tag(k, v).url(DRAFTS)) for k, v in filters.tags
+        ]
+        return page(
+            "drafts.html",
+            view,
+            page="drafts",
+            drafts=drafts,
+            total=len(view.drafts),
+            filters=filters,
+            active_tags=active,
+        )
 
     @router.get("/ui/static/{name}")
     def static(name: str) -> Response:

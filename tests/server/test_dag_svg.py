@@ -99,3 +99,16 @@ def test_an_empty_or_partial_spec_draws_an_empty_picture() -> None:
     assert root.findall(f".//{SVG}g[@class='dag-task']") == []
     root = ET.fromstring(render_dag({"tasks": [{"id": "only"}], "edges": [["only"]]}))
     assert len(root.findall(f".//{SVG}g[@class='dag-task']")) == 1
+
+
+def test_a_subflow_box_names_the_child_and_links_to_its_page() -> None:
+    spec = _spec(["prepare", "child"], [("prepare", "child")])
+    spec["tasks"][1].update(kind="flow", name="load orders", flow_version="1.0")  # type: ignore[index]
+    markup = render_dag(spec, link=lambda name, version: f"/page/{name}/{version}")
+    root = ET.fromstring(markup)
+    link = root.find(f"{SVG}a")
+    assert link is not None and link.get("href") == "/page/load orders/1.0"
+    assert link.get("aria-label") == "Open subflow load orders"
+    texts = ["".join(t.itertext()) for t in link.iter(f"{SVG}text")]
+    assert texts == ["child", "subflow load orders@1.0"]
+    assert ET.fromstring(render_dag(spec)).find(f"{SVG}a") is None  # no linker, no link

@@ -119,8 +119,30 @@ def test_unknown_flows_get_a_404_page(client: TestClient, path: str) -> None:
     assert 'role="alert"' in page.text
 
 
-def test_drafts_page_and_static_files(client: TestClient) -> None:
+def test_drafts_page_lists_drafts_with_tag_chips_that_filter(
+    client: TestClient, repo: Path
+) -> None:
     assert "No drafts yet." in client.get("/ui/drafts").text
+    for name, tags in [
+        ("My <Draft> Pipeline", ["project=migration", "status=wip"]),
+        ("Nightly rollup", ["project=migration", "status=done"]),
+        ("Scratch", []),
+    ]:
+        args = [f"--tag={t}" for t in tags]
+        proc = run_cli("drafts", "create", name, *args, cwd=repo, input="{}")
+        assert proc.returncode == 0, proc.stderr
+    html = client.get("/ui/drafts").text
+    assert len(re.findall(r'<li class="card" data-draft=', html)) == 3
+    assert "My &lt;Draft&gt; Pipeline" in html
+    assert 'href="/ui/drafts?tag=status%3Awip"' in html
+    wip = client.get("/ui/drafts?tag=project:migration&tag=status:wip").text
+    assert len(re.findall(r'<li class="card" data-draft=', wip)) == 1
+    assert "Remove tag filter status:wip" in wip
+    assert "No draft matches" in client.get("/ui/drafts?q=nothing").text
+    assert client.get("/ui/drafts?tag=oops").status_code == 400
+
+
+def test_static_files(client: TestClient) -> None:
     css = client.get("/ui/static/ui.css")
     assert css.status_code == 200 and css.headers["content-type"].startswith("text/css")
     assert client.get("/ui/static/..%2Fui.py").status_code == 404
