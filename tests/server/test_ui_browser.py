@@ -97,6 +97,9 @@ def server(repo: Path, tmp_path: Path) -> Iterator[str]:
     commit_all(repo, "reports")
     proc = run_cli("deploy", "data/reports/revenue_report.py", cwd=repo)
     assert proc.returncode == 0, proc.stderr
+    for name, tags in [("Orders v2 <draft>", ["project=migration", "status=wip"]), ("Idea", [])]:
+        proc = run_cli("drafts", "create", name, *[f"--tag={t}" for t in tags], cwd=repo)
+        assert proc.returncode == 0, proc.stderr
     port = _free_port()
     log = tmp_path / "serve.log"
     with log.open("wb") as out:
@@ -162,7 +165,9 @@ def test_click_chips_to_filter_then_open_a_flow_and_its_dag(
             assert active.get_by_role("link", name="Remove tag filter env:prod").is_visible()
             shoot(page, "flows-filtered")
 
-            page.get_by_role("button", name="Filter by namespace data/orders").click()
+            # A namespace chip by keyboard too, with Space, as on a button.
+            page.get_by_role("button", name="Filter by namespace data/orders").focus()
+            page.keyboard.press(" ")
             page.wait_for_url("**namespace=data%2Forders")
             assert _cards(page) == ["order_etl"]
             active.get_by_role("link", name="Remove tag filter env:prod").click()
@@ -193,6 +198,15 @@ def test_click_chips_to_filter_then_open_a_flow_and_its_dag(
                 assert abs(line["y"] - (top["y"] + top["height"])) <= 3
                 assert abs(line["y"] + line["height"] - bottom["y"]) <= 3
             shoot(page, "flow-order_etl")
+
+            page.get_by_role("link", name="Drafts").click()
+            page.wait_for_url("**/ui/drafts")
+            assert page.locator("li.card").count() == 2
+            assert page.get_by_text("Orders v2 <draft>").is_visible()
+            page.get_by_role("button", name="Filter by tag status:wip").click()
+            page.wait_for_url("**/ui/drafts?tag=status%3Awip")
+            assert page.locator("li.card").count() == 1
+            shoot(page, "drafts")
 
             phone = browser.new_page(viewport={"width": 390, "height": 844})
             phone.goto(server + "/?tag=team:data-eng")
