@@ -24,7 +24,7 @@ from dagy_git.server.state import RegistryState, RegistryView
 from dagy_git.server.ui_filters import Filters, parse_filters
 from dagy_git.server.ui_model import FlowRow, FlowSummary, TagChip, build_grid, summarize
 
-__all__ = ["flow_url", "make_router"]
+__all__ = ["flow_ref", "flow_url", "make_router"]
 
 _STATIC_TYPES = {"ui.css": "text/css; charset=utf-8", "ui.js": "text/javascript; charset=utf-8"}
 _FLOWS_PREFIX = b"/ui/flows/"
@@ -141,7 +141,7 @@ def _flow_page(view: RegistryView, name: str, version: str | None) -> dict[str, 
     }
 
 
-def _flow_ref(request: Request) -> tuple[str, str | None] | None:
+def flow_ref(request: Request) -> tuple[str, str | None] | None:
     """Name and version from the raw path: `%2F` inside a segment stays part of the name."""
     raw: bytes = request.scope.get("raw_path") or request.url.path.encode()
     raw = raw.split(b"?", 1)[0]
@@ -209,7 +209,7 @@ def make_router(state: RegistryState) -> APIRouter:
     @router.get("/ui/flows/{rest:path}", response_class=HTMLResponse)
     def flow_page(request: Request, rest: str) -> HTMLResponse:
         view = state.view()
-        ref = _flow_ref(request)
+        ref = flow_ref(request)
         if ref is None:
             return error(view, 404, "Not found", DagyError(f"no flow page at {rest!r}"))
         try:
