@@ -29,6 +29,14 @@ __all__ = ["flow_ref", "flow_url", "make_router"]
 _STATIC_TYPES = {"ui.css": "text/css; charset=utf-8", "ui.js": "text/javascript; charset=utf-8"}
 _FLOWS_PREFIX = b"/ui/flows/"
 DRAFTS = "/ui/drafts"
+# Flow names, versions, tags and descriptions come from repositories: besides escaping,
+# the browser runs only our own script and style, and no other site may frame the pages.
+PAGE_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; "
+    "img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
 # More cards than this make a page of megabytes that no one scrolls: the chips and the
 # search narrow it, and "show all" is one click away.
 CARD_LIMIT = 200
@@ -163,7 +171,7 @@ def make_router(state: RegistryState) -> APIRouter:
 
     def page(template: str, view: RegistryView, status: int = 200, **context: Any) -> HTMLResponse:
         html = env.get_template(template).render(commit=view.commit, **context)
-        return HTMLResponse(html, status_code=status)
+        return HTMLResponse(html, status_code=status, headers=PAGE_HEADERS)
 
     def error(view: RegistryView, status: int, title: str, exc: DagyError) -> HTMLResponse:
         return page(
@@ -261,7 +269,7 @@ def make_router(state: RegistryState) -> APIRouter:
         return Response(
             body,
             media_type=_STATIC_TYPES[name],
-            headers={"Cache-Control": "public, max-age=300"},
+            headers={"Cache-Control": "public, max-age=300", "X-Content-Type-Options": "nosniff"},
         )
 
     return router

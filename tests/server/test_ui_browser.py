@@ -145,6 +145,11 @@ def test_click_chips_to_filter_then_open_a_flow_and_its_dag(
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 900})
+            # A blocked style or script (the Content-Security-Policy) or a missing file
+            # shows up as a console error.
+            errors: list[str] = []
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
             page.goto(server + "/")
             every = ["hello", "load_orders", "order_etl", "revenue_report", "train_model"]
             assert _cards(page) == every
@@ -207,6 +212,7 @@ def test_click_chips_to_filter_then_open_a_flow_and_its_dag(
             page.wait_for_url("**/ui/drafts?tag=status%3Awip")
             assert page.locator("li.card").count() == 1
             shoot(page, "drafts")
+            assert errors == []
 
             phone = browser.new_page(viewport={"width": 390, "height": 844})
             phone.goto(server + "/?tag=team:data-eng")

@@ -142,6 +142,14 @@ def test_drafts_page_lists_drafts_with_tag_chips_that_filter(
     assert client.get("/ui/drafts?tag=oops").status_code == 400
 
 
+def test_pages_allow_only_their_own_script_and_style(client: TestClient) -> None:
+    for path in ("/", "/ui/flows/order_etl", "/ui/drafts", "/ui/flows/nope"):
+        page = client.get(path)
+        policy = page.headers["content-security-policy"]
+        assert "script-src 'self'" in policy and "frame-ancestors 'none'" in policy
+        assert " style=" not in page.text and "<script>" not in page.text
+
+
 def test_static_files(client: TestClient) -> None:
     css = client.get("/ui/static/ui.css")
     assert css.status_code == 200 and css.headers["content-type"].startswith("text/css")
