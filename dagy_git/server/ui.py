@@ -63,6 +63,7 @@ def _when(stamp: str | None) -> str:
 
 
 def _environment() -> jinja2.Environment:
+    """The templates, autoescaped; an undefined name fails loudly instead of rendering ''."""
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("dagy_git.server", "templates"),
         autoescape=True,
@@ -81,6 +82,8 @@ def _environment() -> jinja2.Environment:
 
 
 def _rows(view: RegistryView) -> list[FlowRow]:
+    """Every flow version as the Flows page needs it; who last deployed a flow and when come
+    from the registry's log (one `git log` per registry commit, cached by the view)."""
     rows: list[FlowRow] = []
     for f in view.flows:
         change = view.last_change(f.flow_name, f.flow_version) if f.is_latest else None
