@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 __all__ = ["Arrow", "Box", "Layout", "label_width", "layout"]
@@ -58,10 +58,10 @@ class Layout:
     height: float
 
 
-def label_width(text: str) -> float:
+def label_width(text: str, char_width: float = CHAR_WIDTH) -> float:
     """The drawn width of a label: wide (East Asian) characters take two cells."""
     cells = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-    return min(cells, MAX_LABEL_CHARS + 1) * CHAR_WIDTH
+    return min(cells, MAX_LABEL_CHARS + 1) * char_width
 
 
 def _rows(ids: Sequence[str], edges: Sequence[tuple[str, str]]) -> dict[str, int]:
@@ -170,9 +170,14 @@ def _ports(
     return [(out_x[i], in_x[i]) for i in range(len(chains))]
 
 
-def layout(ids: Sequence[str], edges: Sequence[tuple[str, str]]) -> Layout:
+def layout(
+    ids: Sequence[str],
+    edges: Sequence[tuple[str, str]],
+    min_widths: Mapping[str, float] | None = None,
+) -> Layout:
     """Lay out nodes `ids` (in spec order) joined by `edges`; edges naming an unknown node
-    or a node itself are left out, duplicates drawn once."""
+    or a node itself are left out, duplicates drawn once. A box is as wide as its id's
+    label, or as `min_widths` asks (room for more text)."""
     known = set(ids)
     seen: set[tuple[str, str]] = set()
     kept: list[tuple[str, str]] = []
@@ -184,7 +189,8 @@ def layout(ids: Sequence[str], edges: Sequence[tuple[str, str]]) -> Layout:
     layers: list[list[str]] = [[] for _ in range(max(row.values(), default=-1) + 1)]
     for i in ids:
         layers[row[i]].append(i)
-    widths = {i: max(MIN_BOX_WIDTH, label_width(i) + 28) for i in ids}
+    wanted = min_widths or {}
+    widths = {i: max(MIN_BOX_WIDTH, label_width(i) + 28, wanted.get(i, 0.0)) for i in ids}
     up: dict[str, list[str]] = {i: [] for i in ids}
     down: dict[str, list[str]] = {i: [] for i in ids}
     chains: list[tuple[str, str, list[str]]] = []

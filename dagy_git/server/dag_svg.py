@@ -17,6 +17,7 @@ from dagy_git.server.dag_layout import (
     Arrow,
     Box,
     Layout,
+    label_width,
     layout,
 )
 
@@ -27,6 +28,7 @@ _STROKE = "#3864b5"
 _SUBFLOW_FILL = "#f3eefc"
 _SUBFLOW_STROKE = "#6b46c1"
 _EDGE = "#5b6577"
+DETAIL_CHAR_WIDTH = 6.2
 
 Linker = Callable[[str, "str | None"], str]
 
@@ -51,8 +53,11 @@ def _details(task: Mapping[str, Any]) -> str:
     parts: list[str] = []
     function = str(task.get("function") or task.get("name") or "")
     if task.get("kind") == "flow":
-        version = task.get("flow_version")
-        parts.append(f"subflow {task.get('name')}" + (f"@{version}" if version else ""))
+        # The id usually is the child's name already: say only what it does not.
+        child = str(task.get("name") or "")
+        parts.append("subflow" if child == str(task["id"]).split("#")[0] else f"subflow {child}")
+        if task.get("flow_version"):
+            parts.append(f"v{task['flow_version']}")
     elif function and function != str(task["id"]).split("#")[0]:
         parts.append(function)
     if task.get("mapped"):
@@ -130,7 +135,9 @@ def render_dag(spec: Mapping[str, Any], *, title: str = "", link: Linker | None 
     gives the page of a subflow (name, version), whose box then links there."""
     tasks, edges = spec_graph(spec)
     by_id = {str(t["id"]): t for t in tasks}
-    drawn: Layout = layout(list(by_id), edges)
+    # The second line is set smaller, in a proportional font: ~6.2px a character.
+    room = {i: label_width(_short(_details(t)), DETAIL_CHAR_WIDTH) + 20 for i, t in by_id.items()}
+    drawn: Layout = layout(list(by_id), edges, room)
     label = title or f"DAG of {spec.get('name', 'flow')}"
     summary = f"{len(drawn.boxes)} tasks, {len(drawn.arrows)} edges"
     head = (

@@ -124,7 +124,7 @@ def summarize(rows: Iterable[FlowRow]) -> list[FlowSummary]:
         deployments.setdefault(row.flow_name, set()).update(row.deployments)
         if row.is_latest:
             heads.append(row)
-    heads.sort(key=lambda r: (r.namespace.split("/"), r.flow_name))
+    heads.sort(key=lambda r: (r.namespace.split("/"), r.flow_name.casefold(), r.flow_name))
     return [
         FlowSummary(r, versions[r.flow_name], tuple(sorted(deployments[r.flow_name])))
         for r in heads

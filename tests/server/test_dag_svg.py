@@ -110,5 +110,7 @@ def test_a_subflow_box_names_the_child_and_links_to_its_page() -> None:
     assert link is not None and link.get("href") == "/page/load orders/1.0"
     assert link.get("aria-label") == "Open subflow load orders"
     texts = ["".join(t.itertext()) for t in link.iter(f"{SVG}text")]
-    assert texts == ["child", "subflow load orders@1.0"]
+    assert texts == ["child", "subflow load orders · v1.0"]
+    box = link.find(f".//{SVG}rect")
+    assert box is not None and float(box.get("width") or 0) >= 20 * 6.2  # room for the text
     assert ET.fromstring(render_dag(spec)).find(f"{SVG}a") is None  # no linker, no link
