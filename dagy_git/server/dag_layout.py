@@ -26,6 +26,7 @@ MIN_BOX_WIDTH = 96.0
 MAX_LABEL_CHARS = 36
 PORT_SPACING = 14.0  # between arrows that share a side of a box
 _SWEEPS = 4
+MAX_WAYPOINTS = 5000
 
 
 @dataclass(frozen=True)
@@ -194,12 +195,16 @@ def layout(
     up: dict[str, list[str]] = {i: [] for i in ids}
     down: dict[str, list[str]] = {i: [] for i in ids}
     chains: list[tuple[str, str, list[str]]] = []
+    # Waypoints cost ordering time; a huge DAG (thousands of long edges) gets straight
+    # long edges instead, so its page still answers quickly.
+    spans = sum(abs(row[src] - row[dst]) - 1 for src, dst in kept)
+    route = spans <= MAX_WAYPOINTS
     for src, dst in kept:
         # A cycle's back edge (never in a valid spec) would point up: it is routed down
         # from the higher node like the others, then its points are flipped.
         top, bottom = (src, dst) if row[src] < row[dst] else (dst, src)
         chain = [top]
-        for r in range(row[top] + 1, row[bottom]):
+        for r in range(row[top] + 1, row[bottom] if route else row[top] + 1):
             waypoint = f"\0{len(chains)}:{r}"  # never a task id: ids are printable
             layers[r].append(waypoint)
             widths[waypoint] = WAYPOINT_WIDTH

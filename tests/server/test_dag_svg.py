@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import xml.etree.ElementTree as ET
 
 from dagy_git.server.dag_layout import BOX_HEIGHT, label_width, layout
@@ -59,6 +60,16 @@ def test_unknown_self_and_duplicate_edges_are_left_out_and_a_cycle_does_not_fail
     assert {b.id for b in cyclic.boxes} == {"a", "b", "c"}
     assert len(cyclic.arrows) == 3
     assert layout([], []).boxes == ()
+
+
+def test_a_huge_dag_gets_straight_long_edges() -> None:
+    ids = [f"t{i}" for i in range(400)]
+    edges = [(a, b) for a, b in itertools.pairwise(ids)]
+    edges += [("t0", t) for t in ids[2:]]  # 398 long edges spanning ~80,000 rows
+    drawn = layout(ids, edges)
+    assert len(drawn.boxes) == 400 and len(drawn.arrows) == len(edges)
+    assert {len(a.points) for a in drawn.arrows} == {2}
+    assert len(layout(ids[:50], [*edges[:49], ("t0", "t49")]).arrows[-1].points) > 2
 
 
 def test_wide_characters_make_wider_boxes() -> None:
