@@ -6,13 +6,11 @@ import re
 from pathlib import Path
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from dagy_git.config import load_settings
 from dagy_git.server import ui
-from dagy_git.server.state import RegistryState
-from dagy_git.server.ui import flow_url, make_router
+from dagy_git.server.app import create_app
+from dagy_git.server.ui import flow_url
 
 from conftest import commit_all, run_cli, write
 from example_registry import make_registry
@@ -47,9 +45,8 @@ def client(repo: Path) -> TestClient:
     commit_all(repo, "odd")
     proc = run_cli("deploy", "odd/odd.py", cwd=repo)
     assert proc.returncode == 0, proc.stderr
-    app = FastAPI()
-    app.include_router(make_router(RegistryState(load_settings(repo))))
-    return TestClient(app)
+    # The real app: the UI's router behind the API's middleware and read dependency.
+    return TestClient(create_app(repo))
 
 
 def _cards(html: str) -> list[str]:
@@ -176,3 +173,9 @@ def test_a_long_grid_is_capped_with_a_link_to_show_all(
     assert "Showing the first 2 of 5 matching flows" in html
     assert len(_cards(client.get("/?all=1").text)) == 5
     assert len(_cards(client.get("/?tag=team:data-eng&all=1").text)) == 2
+
+
+def test_pages_stay_out_of_the_api_schema(client: TestClient) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    assert "/flows" in paths
+    assert not [p for p in paths if p == "/" or p.startswith("/ui/")]
