@@ -179,3 +179,14 @@ def test_pages_stay_out_of_the_api_schema(client: TestClient) -> None:
     paths = client.get("/openapi.json").json()["paths"]
     assert "/flows" in paths
     assert not [p for p in paths if p == "/" or p.startswith("/ui/")]
+
+
+def test_a_repository_without_flows_says_how_to_get_some(repo: Path) -> None:
+    assert run_cli("init", cwd=repo).returncode == 0
+    client = TestClient(create_app(repo))
+    page = client.get("/")
+    assert page.status_code == 200
+    assert "No flows are registered yet." in page.text
+    assert "dagy-git deploy --all" in page.text
+    assert client.get("/ui/flows/anything").status_code == 404
+    assert "No drafts yet." in client.get("/ui/drafts").text
