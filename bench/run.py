@@ -44,6 +44,20 @@ print(len(digests))
 '''
 QUICK = {"n": 20, "versions": 2, "log_commits": 50, "runs": 1}
 FULL = {"n": 1000, "versions": 5, "log_commits": 10000, "runs": 5}
+# The big-module figure: analyse one generated module of this many bytes, against the floor
+# of `ast.parse` of the same bytes in a process of its own (the least any analyser must do).
+BIG_MODULE = {"quick": 200_000, "full": 5_000_000}
+ANALYSE_BIG = """\
+import sys
+from dagy_git.analysis import analyze_source
+result = analyze_source(open(sys.argv[1], "rb").read(), "big.py")
+print(len(result.flows), len(result.problems))
+"""
+PARSE_BIG = """\
+import ast, sys
+ast.parse(open(sys.argv[1], "rb").read())
+print("parsed")
+"""
 
 
 class BenchError(RuntimeError):
@@ -267,6 +281,61 @@ def spec_figures(
     )
 
 
+def big_module(size: int) -> tuple[bytes, int]:
+    """A module of about `size` bytes: helpers, tasks and one flow per five blocks (what a
+    generated or vendored module looks like); returns its text and how many flows it holds."""
+    parts = ["from dagy import flow, task\n"]
+    total, i, flows = 0, 0, 0
+    while total < size:
+        chunk = (
+            f"\nROWS_{i} = [{', '.join(str(n) for n in range(40))}]\n\n\n"
+            f"def helper_{i}(rows):\n    total = 0\n    for row in rows:\n"
+            f"        if row % 3 == 0:\n            total += row * 2\n"
+            f"        else:\n            total -= row\n    return total\n\n\n"
+            f"@task(retries=1)\ndef extract_{i}(source: str) -> list:\n    return [source]\n\n\n"
+            f"@task\ndef transform_{i}(records: list) -> list:\n    return records\n"
+        )
+        if i % 5 == 0:
+            flows += 1
+            chunk += (
+                f'\n\n@flow(name="etl_{i}", version="1.{i}")\n'
+                f'def etl_{i}(source: str = "s3://data/{i}/"):\n'
+                f"    raw = extract_{i}(source)\n    for r in raw:\n        if r:\n"
+                f"            clean = transform_{i}(raw)\n    return transform_{i}(clean)\n"
+            )
+        parts.append(chunk)
+        total += len(chunk)
+        i += 1
+    return "".join(parts).encode(), flows
+
+
+def analysis_figures(tmp: Path, size: int, runs: int, emit: Callable[[Figure], None]) -> None:
+    """One big module analysed in a process of its own, against `ast.parse` of it: the
+    analyser stays linear in its input (this replaced a wall-clock assert in the tests)."""
+    text, flows = big_module(size)
+    module = tmp / "big.py"
+    module.write_bytes(text)
+    (tmp / "analyse_big.py").write_text(ANALYSE_BIG)
+    (tmp / "parse_big.py").write_text(PARSE_BIG)
+
+    def analysed(out: str) -> None:
+        expect(out.split() == [str(flows), "0"], f"expected {flows} flows, 0 problems: {out!r}")
+
+    floor = Proc([sys.executable, str(tmp / "parse_big.py"), str(module)], tmp)
+    emit(
+        measure(
+            "analysis.big_file",
+            Proc([sys.executable, str(tmp / "analyse_big.py"), str(module)], tmp, analysed),
+            runs,
+            None,
+            floor=floor,
+            floor_name="floor.parse_big",
+            ratio_target=4.0,
+            measured=f"analyze_source of one {len(text) / 1e6:.1f} MB module, {flows} flows",
+        )
+    )
+
+
 def registry_figures(
     repo: Path,
     paths: list[str],
@@ -482,6 +551,8 @@ def main(argv: list[str] | None = None) -> int:
                     str(spec_repo),
                 )
             spec_figures(spec_repo, paths, tmp, args.runs, emit)
+            size = BIG_MODULE["quick" if args.quick else "full"]
+            analysis_figures(tmp, size, args.runs, emit)
         if args.only in ("registry", "all"):
             registry_figures(repo, paths, tmp, args, args.runs, emit)
     except (BenchError, gen.GenError) as exc:

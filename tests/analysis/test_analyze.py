@@ -5,10 +5,7 @@ No test here imports or runs the flow code it analyses: the analyser must not ei
 
 from __future__ import annotations
 
-import ast
-import gc
 import textwrap
-import time
 from pathlib import Path
 
 import pytest
@@ -822,38 +819,17 @@ def etl_{i}(source: str = "s3://data/{i}/"):
     return "".join(parts).encode()
 
 
-def _best_of(runs: int, fn: object) -> float:
-    best = float("inf")
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()  # type: ignore[operator]
-        best = min(best, time.perf_counter() - start)
-    return best
-
-
-def test_a_5mb_file_is_analysed_in_linear_time() -> None:
-    big = _big_source(5_000_000)
-    small = _big_source(500_000)
-    result = analyze_source(big, "big.py")
-    # best of two: one run can be slowed by whatever else the machine does meanwhile
-    big_time = _best_of(2, lambda: analyze_source(big, "big.py"))
+@pytest.mark.slow
+def test_a_5mb_file_is_analysed() -> None:
+    """A 5 MB module (a thousand flows) analyses completely; how fast, relative to
+    `ast.parse` of the same bytes, is the bench figure `analysis.big_file`."""
+    result = analyze_source(_big_source(5_000_000), "big.py")
     assert result.problems == []
     assert len(result.flows) > 1000
-    # Timings are relative to this machine's own `ast.parse` of the same bytes (the floor no
-    # analyser can beat), so a loaded CI box does not make the test flaky. On an idle
-    # machine this file analyses in about 1.5 s.
-    gc.disable()
-    try:
-        parse_time = _best_of(1, lambda: ast.parse(big))
-    finally:
-        gc.enable()
-    small_time = _best_of(3, lambda: analyze_source(small, "small.py"))
-    assert big_time < 3 * parse_time + 0.5, (big_time, parse_time)
-    assert big_time < 25 * small_time, (big_time, small_time)  # 10x the input, not 100x
-    assert big_time < 10, big_time
 
 
-def test_a_thousand_flow_files_analyse_fast(tmp_path: Path) -> None:
+@pytest.mark.slow
+def test_a_thousand_flow_files_analyse(tmp_path: Path) -> None:
     make_repo(tmp_path)
     paths = []
     for i in range(1000):
@@ -865,12 +841,8 @@ def test_a_thousand_flow_files_analyse_fast(tmp_path: Path) -> None:
                 f"@flow\ndef flow_{i}(src='x'):\n    load(extract(src))\n"
             )
         paths.append(write(tmp_path, f"flows/team{i % 10}/f{i}.py", text))
-
-    def run() -> None:
-        for path in paths:
-            assert analyze_file(path, repo_root=tmp_path).flows
-
-    assert _best_of(3, run) < 0.5
+    for path in paths:
+        assert analyze_file(path, repo_root=tmp_path).flows
 
 
 # -- robustness --------------------------------------------------------------------------------
@@ -977,9 +949,7 @@ def test_deeply_nested_loops_stay_fast() -> None:
         lines.append("    " * (d + 1) + f"for i{d} in src:")
         lines.append("    " * (d + 2) + f"v{d} = a(v{d + 1}, i{d})")
     src = HEADER + "@flow\ndef f(src):\n" + "\n".join(lines) + "\n"
-    start = time.perf_counter()
     result = analyze_source(src.encode(), "deep.py")
-    assert time.perf_counter() - start < 1.0
     assert result.problems == []
     (flow,) = result.flows
     assert len(flow.spec.tasks) == depth
