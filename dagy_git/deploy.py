@@ -24,7 +24,7 @@ from dagy_git.names import (
     validate_tags,
     validate_version,
 )
-from dagy_git.plan import STATUSES, DeployResult, Intent, Plan, plan
+from dagy_git.plan import DeployResult, Intent, Plan, plan
 from dagy_git.registry.log import SOURCE_HEAD, last_source_head
 
 if TYPE_CHECKING:
@@ -274,9 +274,35 @@ def _all_skipped(p: Plan, snap: Snapshot, last: str) -> Plan:
 
 
 def _subject(p: Plan) -> str:
-    counts = {s: sum(r.status == s for r in p.results) for s in STATUSES[:3]}
-    parts = [f"{n} {s}" for s, n in counts.items() if n]
-    return "deploy: " + (", ".join(parts) or "no changes")
+    """The registry commit's subject: what was deployed and why, in a few words
+    (`deploy order_etl@2.1.0 (code changed), order-etl-prod#5 (schedule)`)."""
+    written = {fw.key: fw.action for fw in p.flows}
+    deployed = {d.name: d.deployment_version for d in p.deployments}
+    parts: list[str] = []
+    seen: set[str] = set()
+    for r in p.results:
+        key = (r.flow_name, r.flow_version)
+        if key in written and f"{r.flow_name}@{r.flow_version}" not in seen:
+            seen.add(f"{r.flow_name}@{r.flow_version}")
+            action = written[key]
+            why = {"registered": "new", "metadata": "tags"}.get(action, r.reason)
+            if action == "updated" and r.reason.startswith(("schedule", "parameters", "tags")):
+                why = "forced"
+            parts.append(f"{r.flow_name}@{r.flow_version} ({why.replace('code_hash', 'code')})")
+        name = r.deployment_name
+        if name in deployed and name not in seen:
+            seen.add(name)
+            number = deployed[name]
+            if number == 1:
+                why = "new"
+            elif key in written:
+                why = "flow " + ("updated" if written[key] != "metadata" else "tags")
+            else:
+                why = r.reason.replace(" changed", "").replace("code_hash", "code")
+            parts.append(f"{name}#{number} ({why})")
+    if len(parts) > 4:
+        parts = [*parts[:3], f"and {len(parts) - 3} more"]
+    return "deploy " + (", ".join(parts) or "(no changes)")
 
 
 def deploy_flow(flow: AnalyzedFlow, file_path: Path, opts: DeployOptions) -> DeployResult:

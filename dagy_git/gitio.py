@@ -292,6 +292,84 @@ def log_messages(
     return commits
 
 
+class ChangedFile(NamedTuple):
+    """One file a commit changed: its path and blob ids before and after (None: absent)."""
+
+    path: str
+    old: str | None
+    new: str | None
+
+
+def log_changes(
+    cwd: Path,
+    tip: str,
+    *,
+    greps: Sequence[str] = (),
+    paths: Sequence[str] = (),
+    since: str | None = None,
+    max_count: int | None = None,
+) -> list[tuple[LogCommit, list[ChangedFile]]]:
+    """Commits reachable from `tip`, newest first, each with the files it changed below
+    `paths` (literal path prefixes; all files when none): one `git log --raw`.
+
+    `greps` keep commits whose message holds any of these fixed strings; `since` is git's
+    `--since` date.
+    """
+    args = [
+        "log",
+        "-z",
+        "--raw",
+        "--no-renames",
+        "--no-abbrev",
+        "--no-show-signature",
+        "--no-color",
+        "--format=%x1e%H%n%aI%n%an <%ae>%n%B%x1f",
+    ]
+    if greps:
+        args += ["-F", *(f"--grep={g}" for g in greps)]
+    if since is not None:
+        args.append(f"--since={since}")
+    if max_count is not None:
+        args.append(f"--max-count={max_count}")
+    proc = run_git(cwd, *args, tip, "--", *(f":(literal){p}" for p in paths))
+    out: list[tuple[LogCommit, list[ChangedFile]]] = []
+    for record in proc.stdout.split(b"\x1e")[1:]:
+        head, _, raw = record.partition(b"\x1f")
+        oid, date, author, message = [*head.decode("utf-8", "replace").split("\n", 3), "", ""][:4]
+        fields = raw.strip(b"\0\n").split(b"\0")
+        files: list[ChangedFile] = []
+        for meta, path in zip(fields[::2], fields[1::2], strict=False):
+            parts = meta.decode().lstrip(":").split(" ")
+            if len(parts) < 5:
+                continue
+            old, new = parts[2].strip("0") and parts[2], parts[3].strip("0") and parts[3]
+            name = path.decode("utf-8", "surrogateescape")
+            files.append(ChangedFile(name, old or None, new or None))
+        out.append((LogCommit(oid, date, author, message), files))
+    return out
+
+
+def commit_authors(cwd: Path, commits: Sequence[str]) -> dict[str, str]:
+    """`Name <email>` of each commit's author; commits this clone lacks are left out."""
+    reader = CatFile(cwd)
+    try:
+        objs = reader.read_many(list(commits))
+    finally:
+        reader.close()
+    out: dict[str, str] = {}
+    for oid, obj in zip(commits, objs, strict=True):
+        if obj is None or obj.type != "commit":
+            continue
+        for line in obj.data.split(b"\n"):
+            if not line:
+                break
+            if line.startswith(b"author "):
+                ident = line[7:].decode("utf-8", "replace")
+                out[oid] = ident[: ident.rfind(">") + 1] if ">" in ident else ident
+                break
+    return out
+
+
 def is_ancestor(cwd: Path, ancestor: str, descendant: str) -> bool:
     """Whether commit `ancestor` is reachable from `descendant` (or the same commit)."""
     proc = run_git(cwd, "merge-base", "--is-ancestor", ancestor, descendant, check=False)

@@ -9,7 +9,8 @@ from dagy_git.errors import DagyError
 
 if TYPE_CHECKING:
     from dagy_git.models import DeploymentRecord, FlowRecord
-    from dagy_git.registry import Snapshot
+    from dagy_git.registry import Registry, Snapshot
+    from dagy_git.registry.log import HistoryQuery
 
 
 @dataclass(frozen=True)
@@ -117,3 +118,23 @@ def list_deployments(snap: Snapshot, tags: TagFilter) -> list[dict[str, Any]]:
         for d in sorted(snap.deployments(), key=lambda d: d.name)
         if tags.matches(d.tags)
     ]
+
+
+def history(
+    registry: Registry, query: HistoryQuery, limit: int | None = None
+) -> list[dict[str, Any]]:
+    """`log --json` items, newest first: the registry's history as `query` narrows it, each
+    with the author of the source commit deployed (`source_author`, when this clone has it)."""
+    from dagy_git import gitio
+    from dagy_git.registry.log import read_history
+
+    entries = read_history(registry.root, registry.tip(), query, limit)
+    wanted = sorted({e.source_commit for e in entries if e.source_commit})
+    authors = gitio.commit_authors(registry.root, wanted) if wanted else {}
+    items = []
+    for entry in entries:
+        item = entry.to_json()
+        ident = authors.get(entry.source_commit or "")
+        item["source_author"] = ident.rpartition(" <")[0] or ident if ident else None
+        items.append(item)
+    return items

@@ -169,7 +169,8 @@ def test_log_is_newest_first_with_authors_and_limits(team_repo: Path) -> None:
         "action",
     }
     assert len(cli_json(team_repo, "log", "vacuum", "-n", "2")) == 2  # type: ignore[arg-type]
-    assert cli_json(team_repo, "log", "vacuum", "--version", "9") == []
+    unknown = run_cli("log", "vacuum", "--flow-version", "9", cwd=team_repo)
+    assert unknown.returncode == 1 and "vacuum@9 is not registered" in unknown.stderr
     human = run_cli("log", "vacuum", cwd=team_repo)
     assert "Dev 2" in human.stdout and "registered" in human.stdout
 
@@ -177,9 +178,11 @@ def test_log_is_newest_first_with_authors_and_limits(team_repo: Path) -> None:
 def test_queries_without_a_registry(repo: Path) -> None:
     assert cli_json(repo, "list") == []
     assert cli_json(repo, "deployments") == []
-    assert cli_json(repo, "log", "x") == []
-    proc = run_cli("show", "x", cwd=repo)
-    assert proc.returncode == 1 and "not registered" in proc.stderr
+    assert cli_json(repo, "log") == []
+    # an unknown flow is an error for `log` as for `show`, not an empty history
+    for args in (("show", "x"), ("log", "x")):
+        proc = run_cli(*args, cwd=repo)
+        assert proc.returncode == 1 and "'x' is not registered" in proc.stderr, args
 
 
 def test_a_fresh_clone_is_told_to_pull(team_repo: Path, tmp_path: Path, bare_remote: Path) -> None:

@@ -20,7 +20,8 @@ app = typer.Typer(
     name="dagy-git",
     help="A git-native registry for Dagy flows: static specs, code hashes, versions as git tags.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
@@ -38,6 +39,14 @@ NamespaceOpt = Annotated[
     str | None,
     typer.Option("--namespace", metavar="NS", help="Explicit namespace (default: derived)."),
 ]
+FormatOpt = Annotated[
+    str,
+    typer.Option(
+        "--format",
+        metavar="FORMAT",
+        help="table (aligned columns; rich on a terminal) or tsv (tab-separated, no header).",
+    ),
+]
 RemoteOpt = Annotated[
     str | None,
     typer.Option(
@@ -50,6 +59,17 @@ RemoteOpt = Annotated[
 
 def _cwd() -> Path:
     return Path.cwd()
+
+
+def _format(fmt: str) -> str:
+    """`--format`, checked: a usage error (exit 2) names the choices."""
+    from dagy_git.cli.output import FORMATS
+
+    if fmt not in FORMATS:
+        raise typer.BadParameter(
+            f"{fmt!r} is not one of {', '.join(FORMATS)}", param_hint="--format"
+        )
+    return fmt
 
 
 def _version_callback(value: bool) -> None:
@@ -214,12 +234,15 @@ def list_(
         typer.Option("--any-tag", metavar="KEY=VALUE", help="KEY=VALUE; any of them (OR)."),
     ] = None,
     json_out: JsonOpt = False,
+    fmt: FormatOpt = "table",
 ) -> None:
     """List registered flow versions, filtered by namespace and tags."""
     from dagy_git.cli.commands import query as cmd
 
     raise typer.Exit(
-        cmd.list_flows(namespace, list(tag or []), list(any_tag or []), json_out, _cwd())
+        cmd.list_flows(
+            namespace, list(tag or []), list(any_tag or []), json_out, _cwd(), _format(fmt)
+        )
     )
 
 
@@ -238,30 +261,50 @@ def show(
 
 @app.command()
 def log(
-    flow: Annotated[str, typer.Argument(metavar="FLOW", help="The flow name.")],
-    version: Annotated[
-        str | None, typer.Option("--version", metavar="VERSION", help="Only this version.")
+    flow: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="FLOW", help="Only this flow and its deployments (default: everything)."
+        ),
+    ] = None,
+    flow_version: Annotated[
+        str | None,
+        typer.Option("--flow-version", metavar="VERSION", help="Only this version of FLOW."),
+    ] = None,
+    deployment: Annotated[
+        str | None,
+        typer.Option("--deployment", metavar="NAME", help="Only this deployment's history."),
     ] = None,
     n: Annotated[
         int | None, typer.Option("-n", "--max-count", metavar="N", help="At most N entries.", min=1)
     ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            "--since", metavar="DATE", help="Only entries after DATE (2026-01-31, '2 weeks ago')."
+        ),
+    ] = None,
     json_out: JsonOpt = False,
+    fmt: FormatOpt = "table",
 ) -> None:
-    """Every registration and update of a flow, newest first."""
+    """The registry's history, newest first, saying what changed in each entry."""
     from dagy_git.cli.commands import query as cmd
 
-    raise typer.Exit(cmd.log(flow, version, n, json_out, _cwd()))
+    raise typer.Exit(
+        cmd.log(flow, flow_version, deployment, n, since, json_out, _format(fmt), _cwd())
+    )
 
 
 @app.command()
 def deployments(
     tag: TagOpt = None,
     json_out: JsonOpt = False,
+    fmt: FormatOpt = "table",
 ) -> None:
-    """List deployments, filtered by their tags."""
+    """List deployments, filtered by their tags, with their schedules in words."""
     from dagy_git.cli.commands import query as cmd
 
-    raise typer.Exit(cmd.list_deployments(list(tag or []), json_out, _cwd()))
+    raise typer.Exit(cmd.list_deployments(list(tag or []), json_out, _cwd(), _format(fmt)))
 
 
 @app.command()
@@ -348,7 +391,7 @@ def install_hooks(
     raise typer.Exit(cmd.run(force, _cwd()))
 
 
-@app.command("action-deploy")
+@app.command("action-deploy", hidden=True)
 def action_deploy() -> None:
     """The GitHub Action's deploy: INPUT_* in; step outputs, job summary, annotations out."""
     import os
@@ -399,31 +442,16 @@ app.add_typer(drafts_app)
 
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: run the app, turning errors into messages and exit codes."""
-    from dagy_git.cli.output import error, print_json
+    from dagy_git.cli.errors import debug_requested, exit_codes
+    from dagy_git.cli.output import print_json
     from dagy_git.errors import DagyError
 
     args = sys.argv[1:] if argv is None else argv
-    try:
-        app(args=args, prog_name="dagy-git")
-    except DagyError as exc:
-        error(str(exc), exc.hint)
+
+    def json_error(exc: DagyError) -> None:
         if "--json" in args:  # scripts parse stdout: give them the error, not nothing
-            print_json(
-                {
-                    "error": {
-                        "message": str(exc),
-                        "hint": exc.hint,
-                        "path": exc.path,
-                        "line": exc.line,
-                    }
-                }
-            )
-        sys.exit(1)
-    except KeyboardInterrupt:
-        error("interrupted")
-        sys.exit(130)
-    except Exception as exc:  # an unexpected failure: one line, unless --debug
-        if "--debug" in args:
-            raise
-        error(f"unexpected failure: {type(exc).__name__}: {exc}", "rerun with --debug for details")
-        sys.exit(3)
+            error = {"message": str(exc), "hint": exc.hint, "path": exc.path, "line": exc.line}
+            print_json({"error": error})
+
+    with exit_codes(debug=debug_requested(args), on_error=json_error):
+        app(args=args, prog_name="dagy-git")

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from dagy_git import targets as tg
 from dagy_git.cli.commands.deploy import headline, render
-from dagy_git.cli.output import error
+from dagy_git.cli.errors import debug_requested, exit_codes
 from dagy_git.cli.parsing import parse_tags
 from dagy_git.deploy import DeployOptions, DeployReport, run_deploy
 from dagy_git.errors import ConfigError, DagyError, SpecError
@@ -94,22 +94,35 @@ def deploy(ws: Workspace, inputs: ActionInputs) -> DeployReport:
 
 
 def run(env: Mapping[str, str], cwd: Path) -> int:
-    """Deploy per the `INPUT_*` variables; write outputs, summary and annotations."""
-    ws: Workspace | None = None
-    inputs: ActionInputs | None = None
-    try:
-        inputs = parse_inputs(env)
-        ws = open_workspace(cwd)
-        report = deploy(ws, inputs)
-    except DagyError as exc:
-        annotate_failure(exc, ws, cwd, env, inputs.paths if inputs else [])
-        error(str(exc), exc.hint)
-        append(env.get("GITHUB_STEP_SUMMARY"), failure_summary(exc))
-        return 1
+    """Deploy per the `INPUT_*` variables; write outputs, summary and annotations.
+
+    Errors go through the one handler (`cli/errors.py`); a user error also becomes `::error`
+    annotations and a failure summary, through its callback.
+    """
+    failed = _FailureReport(env, cwd)
+    with exit_codes(debug=debug_requested([]), on_error=failed):
+        failed.inputs = parse_inputs(env)
+        failed.ws = open_workspace(cwd)
+        report = deploy(failed.ws, failed.inputs)
     render(report)
     append(env.get("GITHUB_OUTPUT"), outputs(report))
     append(env.get("GITHUB_STEP_SUMMARY"), summary(report))
     return 0
+
+
+@dataclass
+class _FailureReport:
+    """What a failed action run tells the runner: annotations and a failure summary."""
+
+    env: Mapping[str, str]
+    cwd: Path
+    ws: Workspace | None = None
+    inputs: ActionInputs | None = None
+
+    def __call__(self, exc: DagyError) -> None:
+        paths = self.inputs.paths if self.inputs else []
+        annotate_failure(exc, self.ws, self.cwd, self.env, paths)
+        append(self.env.get("GITHUB_STEP_SUMMARY"), failure_summary(exc))
 
 
 # ---------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from dagy_git.cli.commands import validate
+from dagy_git.cli.errors import debug_requested, exit_code
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -28,22 +29,11 @@ def main(argv: list[str] | None = None) -> int:
     guard.add_argument("files", nargs="*", metavar="FILE", help="Flow files (default: all).")
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     if args.hook == "guard":
-        return _guard(args.files)
+        from dagy_git.cli.commands import guard as guard_cmd
+
+        return exit_code(lambda: guard_cmd.run(args.files, Path.cwd()), debug=debug_requested([]))
     # No files (a hook with `pass_filenames: false`): check the whole repository.
-    return validate.run(args.files, Path.cwd())
-
-
-def _guard(files: list[str]) -> int:
-    """`guard FILE...`: the version guard, with user errors as messages (exit 1)."""
-    from dagy_git.cli.commands import guard
-    from dagy_git.cli.output import error
-    from dagy_git.errors import DagyError
-
-    try:
-        return guard.run(files, Path.cwd())
-    except DagyError as exc:
-        error(str(exc), exc.hint)
-        return 1
+    return exit_code(lambda: validate.run(args.files, Path.cwd()), debug=debug_requested([]))
 
 
 if __name__ == "__main__":

@@ -11,21 +11,37 @@ per flow version `Dagy-Flow`, `Dagy-Action`, `Dagy-Code-Hash`, `Dagy-Namespace`,
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from dagy_git import gitio
+from dagy_git.registry.changes import deployment_changes, flow_changes
 from dagy_git.registry.types import Transaction
 
-__all__ = ["LogEntry", "format_message", "last_changes", "parse_trailer_lines", "read_log"]
+__all__ = [
+    "HistoryQuery",
+    "LogEntry",
+    "format_message",
+    "last_changes",
+    "parse_trailer_lines",
+    "read_history",
+    "read_log",
+]
 
 _TRAILER_KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]*\Z")
 
 
 @dataclass(frozen=True)
 class LogEntry:
-    """One change of one flow version, as `log --json` prints it."""
+    """One change of one flow version or deployment, as `log --json` prints it.
+
+    `kind` is `flow` (a flow version registered, updated, re-tagged), `deployment` (a
+    deployment changed while its flow version did not), `retired`, or `registry` (a commit
+    about neither, such as the registry's creation). `changes` says what changed, in words;
+    `deployments` names the deployments (`name#deployment_version`) the same commit wrote
+    for this flow version.
+    """
 
     commit: str
     date: str  # author date, ISO 8601
@@ -38,10 +54,19 @@ class LogEntry:
     action: str
     subject: str
     author_email: str = ""
+    kind: str = "flow"
+    deployment_name: str | None = None
+    deployment_version: int | None = None
+    changes: tuple[str, ...] = ()
+    deployments: tuple[str, ...] = ()
+    source_author: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        """The `log --json` item (DESIGN.md fields plus `flow_name`, `subject`, `author_email`)."""
-        return asdict(self)
+        """The `log --json` item (DESIGN.md fields plus the ones added since)."""
+        out = asdict(self)
+        out["changes"] = list(self.changes)
+        out["deployments"] = list(self.deployments)
+        return out
 
 
 def parse_trailer_lines(text: str) -> list[tuple[str, str]]:
@@ -91,21 +116,6 @@ def format_message(txn: Transaction) -> str:
     return f"{subject}\n\n{body}\n"
 
 
-def _entries(commit: gitio.LogCommit) -> list[dict[str, str]]:
-    """The per-flow trailer groups of one commit message."""
-    groups: list[dict[str, str]] = []
-    current: dict[str, str] | None = None
-    for key, value in parse_trailer_lines(commit.message):
-        if key == "Dagy-Flow":
-            current = {"Dagy-Flow": value}
-            groups.append(current)
-        elif key.startswith(("Dagy-Deployment", "Dagy-Draft")):
-            current = None
-        elif current is not None:
-            current.setdefault(key, value)
-    return groups
-
-
 SOURCE_HEAD = "Dagy-Source-Head"
 
 
@@ -128,34 +138,85 @@ def read_log(
     limit: int | None = None,
 ) -> list[LogEntry]:
     """Every change of `flow_name` (and `version`, if given) from `tip` back, newest first."""
+    return read_history(root, tip, HistoryQuery(flow_name=flow_name, version=version), limit)
+
+
+@dataclass(frozen=True)
+class HistoryQuery:
+    """Which history `read_history` returns: the whole registry's, one flow's (optionally
+    one version's), or one deployment's; `since` is a date git understands."""
+
+    flow_name: str | None = None
+    version: str | None = None
+    deployment: str | None = None
+    since: str | None = None
+
+    def greps(self) -> list[str]:
+        """Fixed strings a commit's message must hold one of (narrowing in git; exact
+        matching on names happens in Python, since `a@` also matches `big_a@`)."""
+        if self.flow_name is not None:
+            return [f"Dagy-Flow: {self.flow_name}@", f"Dagy-Deployment-Flow: {self.flow_name}@"]
+        if self.deployment is not None:
+            return [
+                f"Dagy-Deployment: {self.deployment}#",
+                f"Dagy-Deployment-Retired: {self.deployment}",
+            ]
+        return []
+
+    def paths(self) -> list[str]:
+        """The registry paths whose changes are read (all when empty)."""
+        if self.flow_name is not None:
+            return [f"flows/{_segment(self.flow_name)}/", "deployments/"]
+        if self.deployment is not None:
+            return [f"deployments/{self.deployment}.json"]
+        return []
+
+    def wants_flow(self, name: str, version: str) -> bool:
+        """Whether a flow version's own entries belong in this history."""
+        if self.deployment is not None:
+            return False
+        if self.flow_name is None:
+            return True
+        return name == self.flow_name and (self.version is None or version == self.version)
+
+    def wants_deployment(self, name: str, flow: tuple[str, str]) -> bool:
+        """Whether a deployment's entries belong in this history."""
+        if self.deployment is not None:
+            return name == self.deployment
+        if self.flow_name is None:
+            return True
+        return self.wants_flow(*flow)
+
+
+def _segment(text: str) -> str:
+    """A name as one path segment of the registry (the one reversible escaping)."""
+    from dagy_git.names import encode_version
+
+    return encode_version(text)
+
+
+def _split_flow(value: str) -> tuple[str, str]:
+    name, _, version = value.partition("@")
+    return name, version
+
+
+def read_history(
+    root: Path, tip: str | None, query: HistoryQuery, limit: int | None = None
+) -> list[LogEntry]:
+    """The registry's history from `tip` back, newest first, each entry saying what
+    changed (one `git log --raw`, then one batch of blob reads)."""
     if tip is None or (limit is not None and limit <= 0):
         return []
-    # `--grep -F` narrows in git; exact matching on name and version happens here, since
-    # the fixed string also matches `big_order_etl@…` and versions are free-form.
+    commits = gitio.log_changes(
+        root, tip, greps=query.greps(), paths=query.paths(), since=query.since
+    )
+    drafts = [_draft(commit, files, query) for commit, files in commits]
+    wanted = [oid for d in drafts for entry in d for oid in entry.blobs()]
+    blobs = _read_blobs(root, wanted)
     out: list[LogEntry] = []
-    for commit in gitio.log_messages(root, tip, grep=f"Dagy-Flow: {flow_name}@"):
-        subject = commit.message.split("\n", 1)[0]
-        author_name, _, email = commit.author.rpartition(" <")
-        author_email = email.rstrip(">")
-        for group in _entries(commit):
-            name, _, ver = group["Dagy-Flow"].partition("@")
-            if name != flow_name or (version is not None and ver != version):
-                continue
-            out.append(
-                LogEntry(
-                    commit=commit.oid,
-                    date=commit.date,
-                    author=author_name,
-                    author_email=author_email,
-                    flow_name=name,
-                    flow_version=ver,
-                    code_hash=group.get("Dagy-Code-Hash") or None,
-                    namespace=group.get("Dagy-Namespace", ""),
-                    source_commit=group.get("Dagy-Source-Commit") or None,
-                    action=group.get("Dagy-Action", ""),
-                    subject=subject,
-                )
-            )
+    for entries in drafts:
+        for entry in entries:
+            out.append(entry.finish(blobs))
             if limit is not None and len(out) >= limit:
                 return out
     return out
@@ -187,4 +248,195 @@ def last_changes(root: Path, tip: str | None) -> dict[tuple[str, str], LogEntry]
                 action=group.get("Dagy-Action", ""),
                 subject=subject,
             )
+    return out
+
+
+def _entries(commit: gitio.LogCommit) -> list[dict[str, str]]:
+    """The per-flow trailer groups of one commit message."""
+    groups: list[dict[str, str]] = []
+    current: dict[str, str] | None = None
+    for key, value in parse_trailer_lines(commit.message):
+        if key == "Dagy-Flow":
+            current = {"Dagy-Flow": value}
+            groups.append(current)
+        elif key.startswith(("Dagy-Deployment", "Dagy-Draft")):
+            current = None
+        elif current is not None:
+            current.setdefault(key, value)
+    return groups
+
+
+def _read_blobs(root: Path, oids: list[str]) -> dict[str, bytes]:
+    """The contents of the named blobs, each read once, in one `cat-file --batch`."""
+    unique = list(dict.fromkeys(oids))
+    if not unique:
+        return {}
+    reader = gitio.CatFile(root)
+    try:
+        objs = reader.read_many(unique)
+    finally:
+        reader.close()
+    return {oid: obj.data for oid, obj in zip(unique, objs, strict=True) if obj is not None}
+
+
+@dataclass
+class _Draft:
+    """An entry before its blobs are read: the blob ids its `changes` need."""
+
+    entry: LogEntry
+    record: tuple[str | None, str | None] | None = None
+    tags: tuple[str | None, str | None] | None = None
+    sources: list[str] | None = None
+    deployment: tuple[str | None, str | None] | None = None
+    merged: list[tuple[str, tuple[str | None, str | None]]] | None = None
+
+    def blobs(self) -> list[str]:
+        pairs = [self.record, self.tags, self.deployment, *(p for _, p in self.merged or [])]
+        return [oid for pair in pairs if pair for oid in pair if oid]
+
+    def finish(self, blobs: dict[str, bytes]) -> LogEntry:
+        def got(
+            pair: tuple[str | None, str | None] | None,
+        ) -> tuple[bytes | None, bytes | None] | None:
+            if pair is None:
+                return None
+            return (
+                blobs.get(pair[0]) if pair[0] else None,
+                blobs.get(pair[1]) if pair[1] else None,
+            )
+
+        e = self.entry
+        if e.kind == "flow":
+            changes = flow_changes(got(self.record), got(self.tags), self.sources or [], e.action)
+        elif e.kind == "deployment":
+            before, after = got(self.deployment) or (None, None)
+            changes = deployment_changes(before, after)
+        else:
+            changes = list(e.changes)
+        for name, pair in self.merged or []:
+            before, after = got(pair) or (None, None)
+            changes += [f"{name}: {c}" for c in deployment_changes(before, after)]
+        return replace(e, changes=tuple(changes))
+
+
+def _draft(
+    commit: gitio.LogCommit, files: list[gitio.ChangedFile], query: HistoryQuery
+) -> list[_Draft]:
+    """The entries one commit contributes to the history `query` asks for."""
+    subject = commit.message.split("\n", 1)[0]
+    author, _, email = commit.author.rpartition(" <")
+    base: dict[str, Any] = {
+        "commit": commit.oid,
+        "date": commit.date,
+        "author": author,
+        "author_email": email.rstrip(">"),
+        "subject": subject,
+    }
+    by_path = {f.path: (f.old, f.new) for f in files}
+    flows: dict[tuple[str, str], _Draft] = {}
+    out: list[_Draft] = []
+    group: dict[str, str] | None = None
+    groups: list[dict[str, str]] = []
+    deps: list[tuple[str, int | None, tuple[str, str]]] = []
+    retired: list[str] = []
+    trailers = parse_trailer_lines(commit.message)
+    for i, (key, value) in enumerate(trailers):
+        if key == "Dagy-Flow":
+            group = {"Dagy-Flow": value}
+            groups.append(group)
+        elif key == "Dagy-Deployment":
+            group = None
+            dep_name, _, counter = value.rpartition("#")
+            flow_value = next(
+                (v for k, v in trailers[i + 1 : i + 2] if k == "Dagy-Deployment-Flow"), "@"
+            )
+            number = int(counter) if counter.isdigit() else None
+            deps.append((dep_name, number, _split_flow(flow_value)))
+        elif key == "Dagy-Deployment-Retired":
+            group = None
+            retired.append(value)
+        elif key.startswith("Dagy-Draft"):
+            group = None
+        elif group is not None:
+            group.setdefault(key, value)
+    for g in groups:
+        name, version = _split_flow(g["Dagy-Flow"])
+        if not query.wants_flow(name, version):
+            continue
+        folder = f"flows/{_segment(name)}/{_segment(version)}/"
+        draft = _Draft(
+            LogEntry(
+                **base,
+                flow_name=name,
+                flow_version=version,
+                code_hash=g.get("Dagy-Code-Hash") or None,
+                namespace=g.get("Dagy-Namespace", ""),
+                source_commit=g.get("Dagy-Source-Commit") or None,
+                action=g.get("Dagy-Action", ""),
+            ),
+            record=by_path.get(folder + "record.json"),
+            tags=by_path.get(folder + "tags.json"),
+            sources=[p[len(folder) + 7 :] for p in by_path if p.startswith(folder + "source/")],
+        )
+        flows[(name, version)] = draft
+        out.append(draft)
+    for name, number, flow in deps:
+        if not query.wants_deployment(name, flow):
+            continue
+        pair = by_path.get(f"deployments/{name}.json")
+        host = flows.get(flow)
+        label = f"{name}#{number}" if number is not None else name
+        if host is not None and query.deployment is None:
+            # The flow version changed in the same commit: one entry says both.
+            host.entry = replace(host.entry, deployments=(*host.entry.deployments, label))
+            if pair is not None:
+                host.merged = [*(host.merged or []), (name, pair)]
+            continue
+        out.append(
+            _Draft(
+                LogEntry(
+                    **base,
+                    flow_name=flow[0],
+                    flow_version=flow[1],
+                    code_hash=None,
+                    namespace=None,
+                    source_commit=None,
+                    action="deployed",
+                    kind="deployment",
+                    deployment_name=name,
+                    deployment_version=number,
+                    deployments=(label,),
+                ),
+                deployment=pair or (None, None),
+            )
+        )
+    for name in retired:
+        if query.deployment not in (None, name) or query.flow_name is not None:
+            continue
+        entry = LogEntry(
+            **base,
+            flow_name="",
+            flow_version="",
+            code_hash=None,
+            namespace=None,
+            source_commit=None,
+            action="retired",
+            kind="retired",
+            deployment_name=name,
+            changes=("retired",),
+        )
+        out.append(_Draft(entry))
+    if not groups and not deps and not retired and query == HistoryQuery(since=query.since):
+        action = "initialized" if any(k == "Dagy-Registry-Format" for k, _ in trailers) else "other"
+        entry = LogEntry(
+            **base,
+            flow_name="",
+            flow_version="",
+            code_hash=None,
+            namespace=None,
+            source_commit=None,
+            action=action,
+            kind="registry",
+        )
+        out.append(_Draft(entry))
     return out

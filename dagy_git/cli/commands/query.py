@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sized
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from dagy_git import queries
 from dagy_git.cli.output import note, print_json, print_table, say, short, tags_text
 from dagy_git.cli.parsing import parse_tags
+from dagy_git.errors import DagyError
 from dagy_git.hashing import canonical_json
 from dagy_git.names import (
     parse_flow_ref,
@@ -17,6 +19,9 @@ from dagy_git.names import (
     validate_version,
 )
 from dagy_git.workspace import Workspace, open_workspace
+
+if TYPE_CHECKING:
+    from dagy_git.registry import Registry
 
 
 def _open(cwd: Path) -> Workspace:
@@ -36,7 +41,12 @@ def _filter(tags: list[str], any_tags: list[str]) -> queries.TagFilter:
 
 
 def list_flows(
-    namespace: str | None, tags: list[str], any_tags: list[str], json_out: bool, cwd: Path
+    namespace: str | None,
+    tags: list[str],
+    any_tags: list[str],
+    json_out: bool,
+    cwd: Path,
+    fmt: str = "table",
 ) -> int:
     """List flow versions by namespace and tags."""
     if namespace:
@@ -59,8 +69,9 @@ def list_flows(
         )
         for i in items
     ]
-    print_table(("flow", "version", "namespace", "tags", "hash", "updated"), rows)
-    note(f"{len(items)} flow version{_s(items)}")
+    print_table(("flow", "version", "namespace", "tags", "hash", "updated"), rows, fmt=fmt)
+    if fmt != "tsv":
+        note(f"{len(items)} flow version{_s(items)}")
     return 0
 
 
@@ -98,39 +109,99 @@ def show(ref: str, json_out: bool, cwd: Path) -> int:
     return 0
 
 
-def log(flow: str, version: str | None, limit: int | None, json_out: bool, cwd: Path) -> int:
-    """Every registration and update of a flow, newest first."""
-    validate_name(flow)
+def log(
+    flow: str | None,
+    version: str | None,
+    deployment: str | None,
+    limit: int | None,
+    since: str | None,
+    json_out: bool,
+    fmt: str,
+    cwd: Path,
+) -> int:
+    """The registry's history, newest first: all of it, one flow's, or one deployment's."""
+    from dagy_git.registry.log import HistoryQuery
+
+    if flow is not None:
+        validate_name(flow)
     if version is not None:
+        if flow is None:
+            raise DagyError(
+                "--flow-version needs a FLOW", hint="dagy-git log FLOW --flow-version V"
+            )
         validate_version(version)
+    if deployment is not None:
+        if flow is not None:
+            raise DagyError("give a FLOW or --deployment, not both")
+        validate_name(deployment, "deployment name")
+    if since is not None and not since.strip():
+        raise DagyError("--since needs a date, e.g. 2026-01-31 or '2 weeks ago'")
     ws = _open(cwd)
-    entries = ws.registry().log(flow, version, limit)
-    items = [e.to_json() for e in entries]
+    registry = ws.registry()
+    query = HistoryQuery(flow_name=flow, version=version, deployment=deployment, since=since)
+    items = queries.history(registry, query, limit)
+    if not items and since is None:
+        _unknown(registry, flow, version, deployment)
     if json_out:
         print_json(items)
         return 0
     rows = [
         (
             i["date"],
-            i["author"],
-            i["flow_version"],
+            _who(i),
+            _what(i),
             i["action"],
-            i["namespace"] or '""',
-            short(i["code_hash"]),
+            "; ".join(i["changes"]) or "-",
             short(i["source_commit"]),
             short(i["commit"]),
         )
         for i in items
     ]
-    print_table(
-        ("date", "author", "version", "action", "namespace", "hash", "source", "registry"), rows
-    )
-    if not items:
-        note(f"no history for {flow}" + (f"@{version}" if version else ""))
+    print_table(("date", "by", "what", "action", "changes", "source", "registry"), rows, fmt=fmt)
+    if fmt != "tsv":
+        note(f"{len(items)} entr{'y' if len(items) == 1 else 'ies'}")
     return 0
 
 
-def list_deployments(tags: list[str], json_out: bool, cwd: Path) -> int:
+def _who(item: dict[str, Any]) -> str:
+    """Who deployed, and who wrote the deployed commit when that was someone else."""
+    source = item.get("source_author")
+    if source and source != item["author"]:
+        return f"{item['author']} (code: {source})"
+    return str(item["author"])
+
+
+def _what(item: dict[str, Any]) -> str:
+    """The flow version or deployment an entry is about."""
+    if item["kind"] == "deployment":
+        return f"{item['deployments'][0]} {item['flow_name']}@{item['flow_version']}"
+    if item["kind"] == "retired":
+        return str(item["deployment_name"])
+    if item["kind"] == "registry":
+        return "registry"
+    what = f"{item['flow_name']}@{item['flow_version']}"
+    return what + (f" {', '.join(item['deployments'])}" if item["deployments"] else "")
+
+
+def _unknown(registry: Registry, flow: str | None, version: str | None, dep: str | None) -> None:
+    """An empty history of something never registered is a mistake, as `show` says."""
+    with registry.snapshot() as snap:
+        if flow is not None:
+            known = sorted(v for n, v in snap.flow_versions() if n == flow)
+            if not known:
+                raise DagyError(f"flow {flow!r} is not registered", hint="see `dagy-git list`")
+            if version is not None and version not in known:
+                raise DagyError(
+                    f"{flow}@{version} is not registered",
+                    hint=f"registered versions: {', '.join(known)}",
+                )
+        if dep is not None and snap.deployment(dep) is None:
+            raise DagyError(
+                f"deployment {dep!r} was never deployed", hint="see `dagy-git deployments`"
+            )
+
+
+def list_deployments(tags: list[str], json_out: bool, cwd: Path, fmt: str = "table") -> int:
     """List deployments by tags."""
     tag_filter = _filter(tags, [])
     ws = _open(cwd)
@@ -151,8 +222,11 @@ def list_deployments(tags: list[str], json_out: bool, cwd: Path) -> int:
         )
         for i in items
     ]
-    print_table(("deployment", "flow", "namespace", "schedule", "dv", "tags", "updated"), rows)
-    note(f"{len(items)} deployment{_s(items)}")
+    print_table(
+        ("deployment", "flow", "namespace", "schedule", "dv", "tags", "updated"), rows, fmt=fmt
+    )
+    if fmt != "tsv":
+        note(f"{len(items)} deployment{_s(items)}")
     return 0
 
 
