@@ -157,6 +157,7 @@ def make_intents(
                 schedule=entry.schedule if entry else opts.schedule,
                 parameters=dict(entry.parameters) if entry else opts.parameters,
                 authoritative=entry is not None,
+                timezone=entry.timezone if entry else None,
             )
         )
     _check_consistent(intents)

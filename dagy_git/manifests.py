@@ -25,7 +25,7 @@ from dagy_git.config import (
     type_name,
     unknown_key,
 )
-from dagy_git.cron import validate_schedule
+from dagy_git.cron import validate_schedule, validate_timezone
 from dagy_git.errors import ConfigError, DagyError, InvalidNameError
 from dagy_git.tomlfile import Locator
 
@@ -39,7 +39,10 @@ __all__ = [
     "load_manifests",
 ]
 
-_DEPLOYMENT_KEYS = ("name", "flow", "schedule", "parameters", "tags", "namespace", "flow_version")
+_DEPLOYMENT_KEYS = (
+    *("name", "flow", "schedule", "parameters", "tags", "namespace", "flow_version"),
+    "timezone",
+)
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,7 @@ class DeploymentEntry:
     flow_version: str | None
     manifest: str  # repo-relative path of the dagy.toml
     line: int
+    timezone: str | None = None  # IANA name the schedule runs in (None: UTC)
 
 
 @dataclass(frozen=True)
@@ -178,6 +182,7 @@ def _parse_deployment(
         "name": (str, lambda v: names.validate_name(v, "deployment name")),
         "flow": (str, lambda v: _parse_flow_ref(directory, v)),
         "schedule": (str, validate_schedule),
+        "timezone": (str, validate_timezone),
         "namespace": (str, names.validate_namespace),
         "flow_version": (str, names.validate_version),
         "parameters": (dict, _check_parameters),
@@ -210,6 +215,7 @@ def _parse_deployment(
         flow_version=out.get("flow_version"),
         manifest=rel,
         line=head,
+        timezone=out.get("timezone"),
     )
 
 

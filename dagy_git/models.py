@@ -9,7 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+)
 
 __all__ = [
     "DeploymentRecord",
@@ -101,6 +107,16 @@ class DeploymentRecord(_Record):
     code_hash: str | None = None
     created_at: str
     updated_at: str
+    timezone: str | None = None  # IANA name of the schedule's zone; None means UTC
+
+    @model_serializer(mode="wrap")
+    def _leave_out_unset(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """Fields added after format 1 stay out of the JSON while unset, so a deployment
+        written without them reads, diffs and compares exactly as before."""
+        data: dict[str, Any] = handler(self)
+        if data.get("timezone") is None:
+            data.pop("timezone", None)
+        return data
 
 
 class DraftRecord(_Record):

@@ -40,6 +40,7 @@ class Intent:
     schedule: str | None = None
     parameters: dict[str, Any] | None = None
     authoritative: bool = False
+    timezone: str | None = None
 
     @property
     def key(self) -> tuple[str, str]:
@@ -252,6 +253,7 @@ def _deployment(
         intent.parameters if intent.parameters is not None or not keep else old.parameters  # type: ignore[union-attr]
     ) or {}
     tags = {**flow_tags, **intent.deployment_tags}
+    tz = intent.timezone if intent.timezone is not None or not keep else old.timezone  # type: ignore[union-attr]
     new = DeploymentRecord(
         name=name,
         flow_name=intent.spec.name,
@@ -264,6 +266,7 @@ def _deployment(
         code_hash=intent.code_hash,
         created_at=old.created_at if old else now,
         updated_at=now,
+        timezone=tz,
     )
     if old is None:
         return new, "registered", "new deployment"
@@ -275,7 +278,10 @@ def _deployment(
     bumped = new.model_copy(update={"deployment_version": old.deployment_version + 1})
     changed = [
         f
-        for f in ("flow_version", "namespace", "code_hash", "tags", "schedule", "parameters")
+        for f in (
+            *("flow_version", "namespace", "code_hash", "tags", "schedule", "timezone"),
+            "parameters",
+        )
         if getattr(new, f) != getattr(old, f)
     ]
     return bumped, "metadata", (f"{', '.join(changed)} changed" if changed else "forced")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from dagy_git.cron import describe_schedule
 from dagy_git.errors import DagyError
 
 if TYPE_CHECKING:
@@ -80,6 +81,7 @@ def flow_detail(snap: Snapshot, name: str, version: str | None) -> dict[str, Any
             f"{name}@{version} is not registered",
             hint=f"registered versions: {', '.join(known)}" if known else "see `dagy-git list`",
         )
+    mine = [d for d in snap.deployments() if d.flow_name == name and d.flow_version == version]
     detail = list_item(record, snap.flow_tags(name, version))
     detail.update(
         flow_spec=snap.spec(name, version),
@@ -88,9 +90,15 @@ def flow_detail(snap: Snapshot, name: str, version: str | None) -> dict[str, Any
         registered_at=record.registered_at,
         source_file_hash=record.source_file_hash,
         dirty=record.dirty,
-        deployments=[
-            d.name for d in snap.deployments() if d.flow_name == name and d.flow_version == version
-        ],
+        deployments=[d.name for d in mine],
+        schedules={
+            d.name: {
+                "schedule": d.schedule,
+                "timezone": d.timezone,
+                "description": describe_schedule(d.schedule, d.timezone) if d.schedule else None,
+            }
+            for d in mine
+        },
     )
     return detail
 
@@ -104,6 +112,8 @@ def deployment_item(d: DeploymentRecord) -> dict[str, Any]:
         "namespace": d.namespace,
         "tags": d.tags,
         "schedule": d.schedule,
+        "timezone": d.timezone,
+        "schedule_description": describe_schedule(d.schedule, d.timezone) if d.schedule else None,
         "parameters": d.parameters,
         "deployment_version": d.deployment_version,
         "code_hash": d.code_hash,

@@ -5,26 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import typer
-
 from dagy_git import __version__
-from dagy_git.cli.app import app
 
 from conftest import ORDER_ETL, commit_all, git, run_cli, write
-
-
-def test_every_command_and_option_has_help() -> None:
-    group = typer.main.get_command(app)
-    missing = []
-    for name, command in group.commands.items():  # type: ignore[attr-defined]
-        if not (command.help or "").strip():
-            missing.append(name)
-        for param in command.params:
-            if param.name == "help":
-                continue
-            if not (getattr(param, "help", None) or "").strip():
-                missing.append(f"{name} {param.name}")
-    assert missing == []
 
 
 def test_version() -> None:

@@ -101,6 +101,9 @@ def show(ref: str, json_out: bool, cwd: Path) -> int:
     tags = detail["tags"]
     say(f"{'tags:':18}" + (tags_text(tags) or "-"))
     say(f"{'deployments:':18}" + (", ".join(detail["deployments"]) or "-"))
+    for dep, when in detail["schedules"].items():
+        if when["schedule"]:
+            say(f"{'  ' + dep + ':':18}{when['schedule']}  ({when['description']})")
     spec = detail["flow_spec"] or {}
     tasks = spec.get("tasks", [])
     say(f"{'tasks:':18}" + (", ".join(t["id"] for t in tasks) or "-"))
@@ -215,7 +218,7 @@ def list_deployments(tags: list[str], json_out: bool, cwd: Path, fmt: str = "tab
             i["name"],
             f"{i['flow_name']}@{i['flow_version']}",
             i["namespace"] or '""',
-            i["schedule"] or "-",
+            _schedule(i, fmt),
             i["deployment_version"],
             tags_text(i["tags"]),
             i["updated_at"],
@@ -228,6 +231,15 @@ def list_deployments(tags: list[str], json_out: bool, cwd: Path, fmt: str = "tab
     if fmt != "tsv":
         note(f"{len(items)} deployment{_s(items)}")
     return 0
+
+
+def _schedule(item: dict[str, Any], fmt: str) -> str:
+    """The schedule as written and, for people, in words with its time zone."""
+    if not item["schedule"]:
+        return "-"
+    if fmt == "tsv":
+        return str(item["schedule"])
+    return f"{item['schedule']}: {item['schedule_description']}"
 
 
 def _s(items: Sized) -> str:
