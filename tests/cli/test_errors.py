@@ -30,7 +30,9 @@ def test_a_user_error_is_a_message_and_exit_1(capsys: pytest.CaptureFixture[str]
 def test_an_unexpected_error_is_one_line_and_exit_3(capsys: pytest.CaptureFixture[str]) -> None:
     assert exit_code(boom) == 3
     err = capsys.readouterr().err
-    assert err.splitlines()[0] == "error: unexpected failure: RuntimeError: disk on fire second line"
+    assert (
+        err.splitlines()[0] == "error: unexpected failure: RuntimeError: disk on fire second line"
+    )
     assert "Traceback" not in err and "--debug" in err
     with pytest.raises(RuntimeError):
         exit_code(boom, debug=True)
