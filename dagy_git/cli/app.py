@@ -379,6 +379,14 @@ def guard(
     raise typer.Exit(cmd.run(list(paths or []), _cwd()))
 
 
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of dagy.toml (for editors: see docs/configuration.md)."""
+    from dagy_git.cli.commands import schema as cmd
+
+    raise typer.Exit(cmd.run())
+
+
 @app.command("install-hooks")
 def install_hooks(
     force: Annotated[
