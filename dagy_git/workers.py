@@ -18,6 +18,21 @@ R = TypeVar("R")
 # Below this many items, starting worker processes costs more than it saves.
 PARALLEL_MIN = 200
 MAX_WORKERS = 4
+# With an observer, work is handed out in pieces this big so progress can be reported.
+PROGRESS_PIECE = 25
+
+Progress = Callable[[int, int], None]
+"""`(done, total)` items, called as pieces of work finish."""
+
+_observers: list[Progress] = []
+
+
+def observe(observer: Progress | None) -> None:
+    """Report the progress of every `chunked_map` to `observer` (None: stop reporting).
+    The core never prints; the interface decides what progress looks like."""
+    _observers.clear()
+    if observer is not None:
+        _observers.append(observer)
 
 
 def chunked_map(fn: Callable[[list[A]], list[R]], items: list[A]) -> list[R]:
@@ -26,17 +41,41 @@ def chunked_map(fn: Callable[[list[A]], list[R]], items: list[A]) -> list[R]:
     `fn` must be a module-level function taking a list and returning one result per item.
     """
     workers = _workers(len(items))
+    observer = _observers[0] if _observers else None
+    if observer is None:
+        if workers == 1:
+            return fn(items)
+        return _strided(fn, items, workers, workers, None)
+    pieces = max(workers, -(-len(items) // PROGRESS_PIECE))
     if workers == 1:
-        return fn(items)
+        out: list[R] = []
+        for start in range(0, len(items), PROGRESS_PIECE):
+            out += fn(items[start : start + PROGRESS_PIECE])
+            observer(len(out), len(items))
+        return out
+    return _strided(fn, items, workers, pieces, observer)
+
+
+def _strided(
+    fn: Callable[[list[A]], list[R]],
+    items: list[A],
+    workers: int,
+    pieces: int,
+    observer: Progress | None,
+) -> list[R]:
+    """`fn` over `pieces` strided slices of `items` in `workers` forked processes."""
     import multiprocessing
 
-    chunks = [items[i::workers] for i in range(workers)]
+    chunks = [items[i::pieces] for i in range(pieces)]
+    out: list[R | None] = [None] * len(items)
+    done = 0
     # fork: the workers inherit the loaded modules, so they start in milliseconds.
     with multiprocessing.get_context("fork").Pool(workers) as pool:
-        parts = pool.map(fn, chunks)
-    out: list[R | None] = [None] * len(items)
-    for i, part in enumerate(parts):
-        out[i::workers] = part
+        for i, part in enumerate(pool.imap(fn, chunks)):
+            out[i::pieces] = part
+            done += len(part)
+            if observer is not None:
+                observer(done, len(items))
     return out  # type: ignore[return-value]  # every slot is filled above
 
 

@@ -193,6 +193,14 @@ def deploy(
         bool, typer.Option("--no-atomic", help="For servers without atomic push.")
     ] = False,
     json_out: JsonOpt = False,
+    quiet: Annotated[
+        bool,
+        typer.Option("-q", "--quiet", help="Print nothing but errors (the exit code says it)."),
+    ] = False,
+    changed_only: Annotated[
+        bool,
+        typer.Option("--changed-only", help="List only the targets that changed (table only)."),
+    ] = False,
 ) -> None:
     """Deploy flows whose code_hash changed; skip the rest."""
     from dagy_git.cli.commands import deploy as cmd
@@ -219,6 +227,8 @@ def deploy(
             atomic=not no_atomic,
             json_out=json_out,
             cwd=_cwd(),
+            quiet=quiet,
+            changed_only=changed_only,
         )
     )
 
@@ -461,5 +471,8 @@ def main(argv: list[str] | None = None) -> None:
             error = {"message": str(exc), "hint": exc.hint, "path": exc.path, "line": exc.line}
             print_json({"error": error})
 
-    with exit_codes(debug=debug_requested(args), on_error=json_error):
+    from dagy_git.cli.progress import progress_bar
+
+    quiet = "--quiet" in args or "-q" in args
+    with exit_codes(debug=debug_requested(args), on_error=json_error), progress_bar(not quiet):
         app(args=args, prog_name="dagy-git")

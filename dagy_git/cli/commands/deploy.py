@@ -29,6 +29,8 @@ def run(
     atomic: bool,
     json_out: bool,
     cwd: Path,
+    quiet: bool = False,
+    changed_only: bool = False,
 ) -> int:
     """Deploy the named targets (or `--all`) and render the outcome."""
     ws = open_workspace(cwd)
@@ -50,8 +52,8 @@ def run(
     report = run_deploy(ws, chosen, opts)
     if json_out:
         print_json(report.to_json())
-    else:
-        render(report)
+    elif not quiet:
+        render(report, changed_only=changed_only)
     return 0
 
 
@@ -62,8 +64,8 @@ def headline(report: DeployReport) -> str:
     return f"{done} {verb}, {report.count('skipped')} unchanged"
 
 
-def render(report: DeployReport) -> None:
-    """The human table of a deploy."""
+def render(report: DeployReport, *, changed_only: bool = False) -> None:
+    """The human table of a deploy (`changed_only`: without the unchanged rows)."""
     rows = [
         (
             r.deployment_name or "-",
@@ -77,10 +79,13 @@ def render(report: DeployReport) -> None:
             + (" (uncommitted changes)" if r.dirty else ""),
         )
         for r in report.results
+        if not (changed_only and r.status == "skipped")
     ]
-    print_table(("deployment", "flow", "namespace", "status", "dv", "hash", "why"), rows)
+    if rows or not changed_only:
+        print_table(("deployment", "flow", "namespace", "status", "dv", "hash", "why"), rows)
     where = f" in registry commit {short(report.registry_commit)}" if report.registry_commit else ""
     pushed = " and pushed" if report.pushed else ""
     note(headline(report) + (where + pushed if not report.dry_run else ""))
     if any(r.dirty and r.status != "skipped" for r in report.results):
-        note("note: some flows were deployed from uncommitted files (recorded as dirty: true)")
+        verb = "would be deployed" if report.dry_run else "were deployed"
+        note(f"note: some flows {verb} from uncommitted files (recorded as dirty: true)")
