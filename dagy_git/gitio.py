@@ -370,6 +370,20 @@ def commit_authors(cwd: Path, commits: Sequence[str]) -> dict[str, str]:
     return out
 
 
+def staged_deletions(root: Path) -> list[str]:
+    """Repo-relative paths the commit being made deletes (`git diff --cached`).
+
+    Inside a git hook, the index being committed is `GIT_INDEX_FILE` (a temporary one for
+    `git commit -a` or `git commit PATH`): it is kept here, unlike in every other call.
+    """
+    index = os.environ.get("GIT_INDEX_FILE")
+    env = git_env({"GIT_INDEX_FILE": os.path.abspath(index)} if index else None)
+    proc = run_git(
+        root, "diff", "--cached", "--name-only", "-z", "--no-renames", "--diff-filter=D", env=env
+    )
+    return [p for p in proc.stdout.decode("utf-8", "surrogateescape").split("\0") if p]
+
+
 def is_ancestor(cwd: Path, ancestor: str, descendant: str) -> bool:
     """Whether commit `ancestor` is reachable from `descendant` (or the same commit)."""
     proc = run_git(cwd, "merge-base", "--is-ancestor", ancestor, descendant, check=False)

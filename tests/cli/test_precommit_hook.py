@@ -50,7 +50,8 @@ def test_hook_manifest_and_entry_point_agree() -> None:
     hooks = {h["id"]: h for h in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())}
     hook = hooks["dagy-git-validate"]
     assert hook["language"] == "python" and hook["pass_filenames"] is True
-    assert hook["entry"] == "dagy-git-hook validate"
+    assert hook["entry"] == "dagy-git-hook validate --staged-deletions"
+    assert hook["always_run"] is True  # a commit that only deletes files still runs it
     scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
     assert scripts["dagy-git-hook"] == "dagy_git.cli.hook:main"
 
@@ -113,3 +114,54 @@ def test_pre_commit_runs_the_hook_and_blocks_a_bad_commit(repo: Path, tmp_path: 
     assert accepted.returncode == 0, accepted.stdout + accepted.stderr
     assert "Passed" in accepted.stdout + accepted.stderr
     assert git(repo, "rev-parse", "HEAD") != head
+
+
+@pytest.mark.slow
+def test_a_commit_deleting_a_flow_a_manifest_names_is_refused(repo: Path, tmp_path: Path) -> None:
+    rev = snapshot_of_this_checkout(tmp_path / "dagy-git")
+    config = {
+        "repos": [
+            {"repo": str(tmp_path / "dagy-git"), "rev": rev, "hooks": [{"id": "dagy-git-validate"}]}
+        ]
+    }
+    write(repo, ".pre-commit-config.yaml", yaml.safe_dump(config))
+    write(repo, "flows/etl.py", ORDER_ETL)
+    write(repo, "flows/old.py", ORDER_ETL.replace("order_etl", "old_etl"))
+    write(repo, "flows/dagy.toml", '[[deployments]]\nname = "etl-prod"\nflow = "etl.py"\n')
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "flows")
+    assert pre_commit(repo, "install").returncode == 0
+
+    # Deleting a flow no manifest names: the hook runs (always_run) and passes.
+    git(repo, "rm", "-q", "flows/old.py")
+    fine = subprocess.run(
+        ["git", "commit", "-q", "-m", "drop old"], cwd=repo, capture_output=True, text=True
+    )
+    assert fine.returncode == 0, fine.stdout + fine.stderr
+
+    # Deleting the flow a deployment names: refused, naming the manifest line.
+    head = git(repo, "rev-parse", "HEAD")
+    git(repo, "rm", "-q", "flows/etl.py")
+    refused = subprocess.run(
+        ["git", "commit", "-q", "-m", "drop etl"], cwd=repo, capture_output=True, text=True
+    )
+    output = refused.stdout + refused.stderr
+    assert refused.returncode != 0, output
+    assert "flows/dagy.toml:1:1: deployment 'etl-prod': flows/etl.py does not exist" in output
+    assert git(repo, "rev-parse", "HEAD") == head
+
+
+def test_staged_deletions_in_process(
+    repo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write(repo, "flows/etl.py", ORDER_ETL)
+    write(repo, "flows/dagy.toml", '[[deployments]]\nname = "etl-prod"\nflow = "etl.py"\n')
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "flows")
+    monkeypatch.chdir(repo)
+    # nothing staged: nothing to do, and nothing printed
+    assert hookcmd.main(["validate", "--staged-deletions"]) == 0
+    assert capsys.readouterr() == ("", "")
+    git(repo, "rm", "-q", "flows/etl.py")
+    assert hookcmd.main(["validate", "--staged-deletions"]) == 1
+    assert capsys.readouterr().out.startswith("flows/dagy.toml:1:1: deployment 'etl-prod'")
