@@ -41,14 +41,16 @@ def test_the_sdist_and_wheel_hold_the_package_and_its_data(tmp_path: Path) -> No
     )
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     (sdist,) = tmp_path.glob("*.tar.gz")
-    names = tarfile.open(sdist).getnames()
+    with tarfile.open(sdist) as archive:
+        names = archive.getnames()
     top = names[0].split("/")[0]
     assert f"{top}/LICENSE" in names and f"{top}/README.md" in names
     assert f"{top}/dagy_git/dagy-toml.schema.json" in names
     # tests need the whole checkout: the sdist leaves them out rather than ship broken ones
     assert not [n for n in names if "/tests/" in n]
     (wheel,) = tmp_path.glob("*.whl")
-    inside = zipfile.ZipFile(wheel).namelist()
+    with zipfile.ZipFile(wheel) as archive:
+        inside = archive.namelist()
     assert "dagy_git/dagy-toml.schema.json" in inside
     assert "dagy_git/templates/pre-commit" in inside
     assert any(n.endswith("licenses/LICENSE") for n in inside)

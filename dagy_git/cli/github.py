@@ -23,6 +23,7 @@ from dagy_git.cli.errors import debug_requested, exit_codes
 from dagy_git.cli.parsing import parse_tags
 from dagy_git.deploy import DeployOptions, DeployReport, run_deploy
 from dagy_git.errors import ConfigError, DagyError, SpecError
+from dagy_git.plan import DeployResult
 from dagy_git.workspace import Workspace, open_workspace
 
 TRUE = ("true", "yes", "1", "on")
@@ -105,9 +106,24 @@ def run(env: Mapping[str, str], cwd: Path) -> int:
         failed.ws = open_workspace(cwd)
         report = deploy(failed.ws, failed.inputs)
     render(report)
-    append(env.get("GITHUB_OUTPUT"), outputs(report))
+    result_file = _result_file(env, cwd)
+    result_file.write_text(json.dumps(report.to_json(), ensure_ascii=False) + "\n", "utf-8")
+    append(env.get("GITHUB_OUTPUT"), outputs(report, result_file))
     append(env.get("GITHUB_STEP_SUMMARY"), summary(report))
     return 0
+
+
+def _result_file(env: Mapping[str, str], cwd: Path) -> Path:
+    """Where the whole `--json` document goes: the runner's temp folder (never the
+    checkout), or a fresh temporary folder outside a runner."""
+    temp = env.get("RUNNER_TEMP")
+    if temp:
+        folder = Path(temp)
+    else:
+        import tempfile
+
+        folder = Path(tempfile.mkdtemp(prefix="dagy-git-"))
+    return folder / f"dagy-git-result-{uuid.uuid4().hex[:12]}.json"
 
 
 @dataclass
@@ -144,17 +160,40 @@ def output_line(name: str, value: str) -> str:
     return f"{name}<<{delimiter}\n{value}\n{delimiter}\n"
 
 
-def outputs(report: DeployReport) -> str:
-    """The step outputs of a deploy: counts, registry commit and the JSON document."""
-    doc = json.dumps(report.to_json(), separators=(",", ":"), ensure_ascii=False)
+# GitHub keeps at most 1 MB of outputs per job: past this size, `result` holds only the
+# targets that changed (or none), and `result-file` always names the whole document.
+RESULT_LIMIT = 256 * 1024
+
+
+def outputs(report: DeployReport, result_file: Path, limit: int = RESULT_LIMIT) -> str:
+    """The step outputs of a deploy: counts, registry commit, the JSON document (cut to fit
+    `limit` characters, marked `truncated`) and the path of the whole document."""
     return "".join(
         [
             output_line("deployed", str(report.count("registered", "updated", "metadata"))),
             output_line("skipped", str(report.count("skipped"))),
             output_line("registry-commit", report.registry_commit or ""),
-            output_line("result", doc),
+            output_line("result", result_output(report, result_file, limit)),
+            output_line("result-file", str(result_file)),
         ]
     )
+
+
+def result_output(report: DeployReport, result_file: Path, limit: int = RESULT_LIMIT) -> str:
+    """The `result` output: the whole `--json` document on one line when it fits `limit`;
+    otherwise the same shape with only the changed targets (or none), `truncated: true`
+    and `result_file` naming the whole document."""
+    doc = report.to_json()
+    text = json.dumps(doc, separators=(",", ":"), ensure_ascii=False)
+    if len(text) <= limit:
+        return text
+    doc.update(truncated=True, result_file=str(result_file))
+    doc["results"] = [r for r in doc["results"] if r["status"] != "skipped"]
+    text = json.dumps(doc, separators=(",", ":"), ensure_ascii=False)
+    if len(text) <= limit:
+        return text
+    doc["results"] = []
+    return json.dumps(doc, separators=(",", ":"), ensure_ascii=False)
 
 
 def _cell(value: object) -> str:
@@ -171,8 +210,14 @@ def _cell(value: object) -> str:
     return " ".join(text.split()) or " "
 
 
+# Past this many targets, the unchanged ones fold away under a <details> element.
+FOLD_AFTER = 50
+_HEADER = ("deployment", "flow", "status", "namespace", "deployment_version", "hash", "reason")
+
+
 def summary(report: DeployReport) -> str:
-    """The job summary: a headline and a table of every target."""
+    """The job summary: a headline and a table of every target (past FOLD_AFTER targets,
+    the unchanged ones in a folded table of their own)."""
     lines = ["### dagy-git deploy", "", f"**{headline(report)}**", ""]
     if report.dry_run:
         lines += ["Dry run: nothing was written or pushed.", ""]
@@ -183,9 +228,29 @@ def summary(report: DeployReport) -> str:
             lines += [f"Registry commit {commit} written{pushed}.", ""]
         else:
             lines += [f"Registry unchanged at {commit}.", ""]
-    header = ("deployment", "flow", "status", "namespace", "deployment_version", "hash", "reason")
-    lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    for r in report.results:
+    results = report.results
+    folded: list[DeployResult] = []
+    if len(results) > FOLD_AFTER:
+        folded = [r for r in results if r.status == "skipped"]
+        results = [r for r in results if r.status != "skipped"]
+    if results or not folded:
+        lines += _table(report, results)
+    if folded:
+        lines += [
+            "",
+            f"<details><summary>{len(folded)} unchanged</summary>",
+            "",
+            *_table(report, folded),
+            "",
+            "</details>",
+        ]
+    return "\n".join(lines) + "\n\n"
+
+
+def _table(report: DeployReport, results: list[DeployResult]) -> list[str]:
+    """A Markdown table of deploy results (one `-` row when there is none)."""
+    lines = ["| " + " | ".join(_HEADER) + " |", "|" + "---|" * len(_HEADER)]
+    for r in results:
         status = f"{r.status} (dry run)" if report.dry_run and r.status != "skipped" else r.status
         reason = r.reason + (" (uncommitted changes)" if r.dirty else "")
         cells = (
@@ -198,9 +263,9 @@ def summary(report: DeployReport) -> str:
             reason,
         )
         lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
-    if not report.results:
-        lines.append("| " + " | ".join(["-"] * len(header)) + " |")
-    return "\n".join(lines) + "\n\n"
+    if not results:
+        lines.append("| " + " | ".join(["-"] * len(_HEADER)) + " |")
+    return lines
 
 
 def failure_summary(exc: DagyError) -> str:

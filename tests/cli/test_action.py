@@ -260,8 +260,15 @@ def test_inputs_with_shell_syntax_are_never_executed(tmp_path: Path) -> None:
     stubs = tmp_path / "stubs"
     stubs.mkdir()
     log = tmp_path / "pip-args"
-    for name in ("python", "dagy-git"):
-        (stubs / name).write_text(f'#!/bin/sh\nprintf "%s\\n" "$@" >> "{log}"\n')
+    # A stand-in interpreter: logs its arguments; asked for a venv, makes one of stand-ins.
+    stub = (
+        f'#!/bin/sh\nprintf "%s\\n" "$@" >> "{log}"\n'
+        'if [ "$1" = -m ] && [ "$2" = venv ]; then\n'
+        '  mkdir -p "$3/bin" && cp "$0" "$3/bin/python" && cp "$0" "$3/bin/dagy-git"\n'
+        "fi\n"
+    )
+    for name in ("python3", "dagy-git"):
+        (stubs / name).write_text(stub)
         (stubs / name).chmod(0o755)
     canary = tmp_path / "pwned"
     cases = {
@@ -348,3 +355,26 @@ def test_documented_workflow_follows_the_advice_it_gives() -> None:
     for step in uses:
         assert set(step.get("with", {})) <= declared
     assert any(str(s.get("with", {}).get("dry-run")).lower() == "true" for s in uses)
+
+
+def test_the_jobs_python_is_left_alone_and_pip_is_cached() -> None:
+    steps = {s.get("name"): s for s in load_action()["runs"]["steps"]}
+    setup = steps["Set up Python"]
+    assert setup["with"]["update-environment"] == "${{ inputs.update-environment }}"
+    assert load_action()["inputs"]["update-environment"]["default"] == "false"
+    cache = steps["Cache pip"]
+    assert cache["uses"].startswith("actions/cache@")
+    key = cache["with"]["key"]
+    assert "github.action_ref" in key and "inputs.dagy-git-version" in key
+    install = steps["Install dagy-git"]
+    assert install["env"]["PIP_CACHE_DIR"] == cache["with"]["path"]
+    # dagy-git runs from its own virtual environment, named by the install step's output
+    assert "dagy-git-venv" in install["run"]
+    assert steps["Deploy changed flows"]["env"]["DAGY_GIT_BIN"] == (
+        "${{ steps.install.outputs.dagy-git }}"
+    )
+
+
+def test_the_documented_workflow_bounds_its_jobs() -> None:
+    jobs = yaml.safe_load(docs_workflow())["jobs"]
+    assert all(isinstance(job.get("timeout-minutes"), int) for job in jobs.values())
