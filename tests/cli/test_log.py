@@ -195,7 +195,7 @@ def test_list_and_deployments_print_tsv_for_scripts(history: Path) -> None:
     listed = run_cli("list", "--format", "tsv", cwd=history)
     assert listed.returncode == 0 and listed.stderr == ""
     (row,) = [line.split("\t") for line in listed.stdout.splitlines()]
-    assert row[:3] == ["order_etl", "2.1.0", '""'] and "owner=ann" in row[3]
+    assert row[:3] == ["order_etl", "2.1.0", "flows"] and "owner=ann" in row[3]
     deps = run_cli("deployments", "--format", "tsv", cwd=history)
     (dep,) = [line.split("\t") for line in deps.stdout.splitlines()]
     assert dep[0] == "order-etl-prod" and dep[3] == "0 7 * * *"
