@@ -50,7 +50,8 @@ def test_hook_manifest_and_entry_point_agree() -> None:
     hooks = {h["id"]: h for h in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())}
     hook = hooks["dagy-git-validate"]
     assert hook["language"] == "python" and hook["pass_filenames"] is True
-    assert hook["entry"] == "dagy-git-hook validate --staged-deletions"
+    assert hook["entry"] == "dagy-git-hook validate"
+    assert hook["args"] == ["--staged-deletions"]
     assert hook["always_run"] is True  # a commit that only deletes files still runs it
     scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
     assert scripts["dagy-git-hook"] == "dagy_git.cli.hook:main"
