@@ -10,6 +10,7 @@ per flow version `Dagy-Flow`, `Dagy-Action`, `Dagy-Code-Hash`, `Dagy-Namespace`,
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -163,14 +164,6 @@ class HistoryQuery:
             ]
         return []
 
-    def paths(self) -> list[str]:
-        """The registry paths whose changes are read (all when empty)."""
-        if self.flow_name is not None:
-            return [f"flows/{_segment(self.flow_name)}/", "deployments/"]
-        if self.deployment is not None:
-            return [f"deployments/{self.deployment}.json"]
-        return []
-
     def wants_flow(self, name: str, version: str) -> bool:
         """Whether a flow version's own entries belong in this history."""
         if self.deployment is not None:
@@ -188,6 +181,7 @@ class HistoryQuery:
         return self.wants_flow(*flow)
 
 
+@functools.lru_cache(maxsize=4096)
 def _segment(text: str) -> str:
     """A name as one path segment of the registry (the one reversible escaping)."""
     from dagy_git.names import encode_version
@@ -207,9 +201,9 @@ def read_history(
     changed (one `git log --raw`, then one batch of blob reads)."""
     if tip is None or (limit is not None and limit <= 0):
         return []
-    commits = gitio.log_changes(
-        root, tip, greps=query.greps(), paths=query.paths(), since=query.since
-    )
+    # No pathspec: with one, git diffs every commit of the history to limit by path;
+    # without, only the commits `--grep` keeps (their files are matched here).
+    commits = gitio.log_changes(root, tip, greps=query.greps(), since=query.since)
     drafts = [_draft(commit, files, query) for commit, files in commits]
     wanted = [oid for d in drafts for entry in d for oid in entry.blobs()]
     blobs = _read_blobs(root, wanted)
@@ -306,7 +300,9 @@ class _Draft:
             )
 
         e = self.entry
-        if e.kind == "flow":
+        if e.kind == "flow" and self.record is not None and self.record[0] is None:
+            changes = ["first deploy"]  # no record before: nothing to compare, nothing read
+        elif e.kind == "flow":
             changes = flow_changes(got(self.record), got(self.tags), self.sources or [], e.action)
         elif e.kind == "deployment":
             before, after = got(self.deployment) or (None, None)
@@ -317,6 +313,15 @@ class _Draft:
             before, after = got(pair) or (None, None)
             changes += [f"{name}: {c}" for c in deployment_changes(before, after)]
         return replace(e, changes=tuple(changes))
+
+
+def _record_pair(
+    pair: tuple[str | None, str | None] | None, action: str
+) -> tuple[str | None, str | None] | None:
+    """The record blobs worth reading for an entry with this action."""
+    if pair is None or pair[0] is None or action in ("updated", "registered"):
+        return pair
+    return None
 
 
 def _draft(
@@ -374,7 +379,9 @@ def _draft(
                 source_commit=g.get("Dagy-Source-Commit") or None,
                 action=g.get("Dagy-Action", ""),
             ),
-            record=by_path.get(folder + "record.json"),
+            # A record is read only where code can have changed: a tags or metadata change
+            # rewrites record.json for its timestamp alone.
+            record=_record_pair(by_path.get(folder + "record.json"), g.get("Dagy-Action", "")),
             tags=by_path.get(folder + "tags.json"),
             sources=[p[len(folder) + 7 :] for p in by_path if p.startswith(folder + "source/")],
         )
