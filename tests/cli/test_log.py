@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -64,9 +65,13 @@ def deploy_all(repo: Path, *args: str, date: str) -> None:
     assert proc.returncode == 0, proc.stderr
 
 
-@pytest.fixture
-def history(repo: Path) -> Path:
-    """A flow deployed, then: its schedule changed, a tag set, a forced re-deploy."""
+@pytest.fixture(scope="module")
+def history(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A flow deployed, then: its schedule changed, a tag set, a forced re-deploy. Built
+    once for the module: tests that write copy it first (`own_copy`)."""
+    repo = tmp_path_factory.mktemp("history") / "repo"
+    repo.mkdir()
+    git(repo, "init", "-q")
     write(repo, "flows/tasks.py", TASKS)
     write(repo, "flows/etl.py", ETL)
     write(repo, "dagy.toml", MANIFEST.format(schedule="0 6 * * *"))
@@ -122,7 +127,15 @@ def test_log_without_a_flow_is_the_whole_registry(history: Path) -> None:
     assert rows[-1][3] == "registered"
 
 
-def test_log_of_one_deployment(history: Path) -> None:
+def own_copy(history: Path, tmp_path: Path) -> Path:
+    """A copy of the shared history for a test that writes to it."""
+    copy = tmp_path / "repo"
+    shutil.copytree(history, copy, symlinks=True)
+    return copy
+
+
+def test_log_of_one_deployment(history: Path, tmp_path: Path) -> None:
+    history = own_copy(history, tmp_path)
     items = log_json(history, "--deployment", "order-etl-prod")
     assert [i["deployment_version"] for i in items] == [3, 2, 1]
     assert [i["changes"] for i in items] == [["tags +owner"], ["schedule"], ["new deployment"]]
