@@ -204,16 +204,14 @@ def read_history(
     # No pathspec: with one, git diffs every commit of the history to limit by path;
     # without, only the commits `--grep` keeps (their files are matched here).
     commits = gitio.log_changes(root, tip, greps=query.greps(), since=query.since)
-    drafts = [_draft(commit, files, query) for commit, files in commits]
-    wanted = [oid for d in drafts for entry in d for oid in entry.blobs()]
-    blobs = _read_blobs(root, wanted)
-    out: list[LogEntry] = []
-    for entries in drafts:
-        for entry in entries:
-            out.append(entry.finish(blobs))
-            if limit is not None and len(out) >= limit:
-                return out
-    return out
+    drafts: list[_Draft] = []
+    for commit, files in commits:
+        drafts += _draft(commit, files, query)
+        if limit is not None and len(drafts) >= limit:
+            del drafts[limit:]
+            break  # `-n`: only the blobs of the entries shown are read
+    blobs = _read_blobs(root, [oid for d in drafts for oid in d.blobs()])
+    return [d.finish(blobs) for d in drafts]
 
 
 def last_changes(root: Path, tip: str | None) -> dict[tuple[str, str], LogEntry]:
