@@ -349,27 +349,6 @@ def log_changes(
     return out
 
 
-def commit_authors(cwd: Path, commits: Sequence[str]) -> dict[str, str]:
-    """`Name <email>` of each commit's author; commits this clone lacks are left out."""
-    reader = CatFile(cwd)
-    try:
-        objs = reader.read_many(list(commits))
-    finally:
-        reader.close()
-    out: dict[str, str] = {}
-    for oid, obj in zip(commits, objs, strict=True):
-        if obj is None or obj.type != "commit":
-            continue
-        for line in obj.data.split(b"\n"):
-            if not line:
-                break
-            if line.startswith(b"author "):
-                ident = line[7:].decode("utf-8", "replace")
-                out[oid] = ident[: ident.rfind(">") + 1] if ">" in ident else ident
-                break
-    return out
-
-
 def staged_deletions(root: Path) -> list[str]:
     """Repo-relative paths the commit being made deletes (`git diff --cached`).
 

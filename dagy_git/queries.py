@@ -91,16 +91,18 @@ def flow_detail(snap: Snapshot, name: str, version: str | None) -> dict[str, Any
         source_file_hash=record.source_file_hash,
         dirty=record.dirty,
         deployments=[d.name for d in mine],
-        schedules={
-            d.name: {
-                "schedule": d.schedule,
-                "timezone": d.timezone,
-                "description": describe_schedule(d.schedule, d.timezone) if d.schedule else None,
-            }
-            for d in mine
-        },
     )
     return detail
+
+
+def schedules_in_words(snap: Snapshot, name: str, version: str) -> dict[str, str]:
+    """`{deployment: "0 6 * * 1-5 (At 06:00, Monday through Friday (UTC))"}` for the
+    scheduled deployments of one flow version, for people reading `show`."""
+    return {
+        d.name: f"{d.schedule}  ({describe_schedule(d.schedule, d.timezone)})"
+        for d in sorted(snap.deployments(), key=lambda d: d.name)
+        if d.flow_name == name and d.flow_version == version and d.schedule
+    }
 
 
 def deployment_item(d: DeploymentRecord) -> dict[str, Any]:
@@ -134,17 +136,7 @@ def history(
     registry: Registry, query: HistoryQuery, limit: int | None = None
 ) -> list[dict[str, Any]]:
     """`log --json` items, newest first: the registry's history as `query` narrows it, each
-    with the author of the source commit deployed (`source_author`, when this clone has it)."""
-    from dagy_git import gitio
+    saying what changed and who wrote the source commit deployed (`source_author`)."""
     from dagy_git.registry.log import read_history
 
-    entries = read_history(registry.root, registry.tip(), query, limit)
-    wanted = sorted({e.source_commit for e in entries if e.source_commit})
-    authors = gitio.commit_authors(registry.root, wanted) if wanted else {}
-    items = []
-    for entry in entries:
-        item = entry.to_json()
-        ident = authors.get(entry.source_commit or "")
-        item["source_author"] = ident.rpartition(" <")[0] or ident if ident else None
-        items.append(item)
-    return items
+    return [e.to_json() for e in read_history(registry.root, registry.tip(), query, limit)]

@@ -210,7 +210,10 @@ def read_history(
         if limit is not None and len(drafts) >= limit:
             del drafts[limit:]
             break  # `-n`: only the blobs of the entries shown are read
-    blobs = _read_blobs(root, [oid for d in drafts for oid in d.blobs()])
+    # One batch: the blobs whose change needs reading, and the deployed source commits
+    # (for who wrote the code; a commit this clone lacks is simply not found).
+    sources = {d.entry.source_commit for d in drafts if d.entry.source_commit}
+    blobs = _read_blobs(root, [oid for d in drafts for oid in d.blobs()] + sorted(sources))
     return [d.finish(blobs) for d in drafts]
 
 
@@ -258,8 +261,18 @@ def _entries(commit: gitio.LogCommit) -> list[dict[str, str]]:
     return groups
 
 
+def _author(commit: bytes | None) -> str | None:
+    """The author's name in a raw commit object."""
+    for line in (commit or b"").split(b"\n"):
+        if not line:
+            break
+        if line.startswith(b"author "):
+            return line[7:].decode("utf-8", "replace").rpartition(" <")[0] or None
+    return None
+
+
 def _read_blobs(root: Path, oids: list[str]) -> dict[str, bytes]:
-    """The contents of the named blobs, each read once, in one `cat-file --batch`."""
+    """The contents of the named objects, each read once, in one `cat-file --batch`."""
     unique = list(dict.fromkeys(oids))
     if not unique:
         return {}
@@ -310,7 +323,9 @@ class _Draft:
         for name, pair in self.merged or []:
             before, after = got(pair) or (None, None)
             changes += [f"{name}: {c}" for c in deployment_changes(before, after)]
-        return replace(e, changes=tuple(changes))
+        return replace(
+            e, changes=tuple(changes), source_author=_author(blobs.get(e.source_commit or ""))
+        )
 
 
 def _record_pair(

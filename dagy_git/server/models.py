@@ -167,6 +167,13 @@ class FlowLogEntry(BaseModel):
     action: str
     subject: str
     author_email: str = ""
+    # What `log --json` added since (see docs/registry.md "History"):
+    kind: str = "flow"
+    deployment_name: str | None = None
+    deployment_version: int | None = None
+    changes: list[str] = Field(default_factory=list)
+    deployments: list[str] = Field(default_factory=list)
+    source_author: str | None = None
 
 
 class FlowTagsRequest(_Request):

@@ -81,6 +81,9 @@ def show(ref: str, json_out: bool, cwd: Path) -> int:
     ws = _open(cwd)
     with ws.registry().snapshot() as snap:
         detail = queries.flow_detail(snap, name, version)
+        schedules = (
+            {} if json_out else queries.schedules_in_words(snap, name, detail["flow_version"])
+        )
     if json_out:
         print_json(detail)
         return 0
@@ -101,9 +104,8 @@ def show(ref: str, json_out: bool, cwd: Path) -> int:
     tags = detail["tags"]
     say(f"{'tags:':18}" + (tags_text(tags) or "-"))
     say(f"{'deployments:':18}" + (", ".join(detail["deployments"]) or "-"))
-    for dep, when in detail["schedules"].items():
-        if when["schedule"]:
-            say(f"{'  ' + dep + ':':18}{when['schedule']}  ({when['description']})")
+    for dep, when in schedules.items():
+        say(f"{'  ' + dep + ':':18}{when}")
     spec = detail["flow_spec"] or {}
     tasks = spec.get("tasks", [])
     say(f"{'tasks:':18}" + (", ".join(t["id"] for t in tasks) or "-"))
