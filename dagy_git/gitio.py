@@ -264,6 +264,12 @@ def ls_tree(cwd: Path, treeish: str) -> list[TreeEntry]:
     return entries
 
 
+def changed_paths(cwd: Path, old: str, new: str) -> list[str]:
+    """Paths of blobs that differ between two commits (one `git diff-tree -r`)."""
+    proc = run_git(cwd, "diff-tree", "-r", "-z", "--no-renames", "--name-only", old, new, "--")
+    return [p.decode("utf-8", "surrogateescape") for p in proc.stdout.split(b"\0") if p]
+
+
 class LogCommit(NamedTuple):
     """One commit of `git log`: id, author date (ISO 8601), `Name <email>`, raw message."""
 

@@ -2,8 +2,7 @@
 
 Writes of one server go one at a time (a lock) so they never race each other through the
 registry's retry loop; a race with another process (a CLI deploy, a CI push) is still
-settled by that loop. After a write the cached view is dropped, so the writer's next read
-sees its own write.
+settled by that loop. A write moves the branch, so the writer's next read sees it.
 """
 
 from __future__ import annotations
@@ -74,12 +73,9 @@ class ServerContext:
     write_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def write(self, action: Callable[[], T]) -> T:
-        """Run one registry write, alone, then drop the cached view."""
+        """Run one registry write, alone (the next read sees it: it moved the branch)."""
         with self.write_lock:
-            try:
-                return action()
-            finally:
-                self.state.invalidate()
+            return action()
 
 
 def _pair(item: str) -> tuple[str, str]:

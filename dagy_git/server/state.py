@@ -12,15 +12,19 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from dagy_git import queries
+from dagy_git import gitio, queries
+from dagy_git.names import decode_version
 from dagy_git.registry import Registry
 from dagy_git.registry.log import LogEntry, last_changes, read_log
+from dagy_git.registry.snapshot import MARKER
+from dagy_git.registry.types import Key
+from dagy_git.server.items import DeploymentItem, DraftItem, FlowDetail, FlowItem
 
 if TYPE_CHECKING:
     from dagy_git.config import Settings
-    from dagy_git.models import DeploymentRecord, DraftRecord
+    from dagy_git.models import FlowRecord
     from dagy_git.registry import Snapshot
 
 __all__ = [
@@ -33,126 +37,6 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
-class FlowItem:
-    """One registered flow version, as lists show it (the spec's FlowListItem, plus more)."""
-
-    flow_name: str
-    flow_version: str
-    namespace: str
-    tags: dict[str, str]
-    code_hash: str | None
-    updated_at: str
-    registered_at: str
-    source_path: str | None
-    source_commit: str | None
-    deployments: tuple[str, ...]
-    is_latest: bool
-
-    def to_json(self) -> dict[str, Any]:
-        """The FlowListItem fields (as `list --json`), then the extra ones."""
-        return {
-            "flow_name": self.flow_name,
-            "flow_version": self.flow_version,
-            "namespace": self.namespace,
-            "tags": dict(self.tags),
-            "code_hash": self.code_hash,
-            "updated_at": self.updated_at,
-            "registered_at": self.registered_at,
-            "source_path": self.source_path,
-            "source_commit": self.source_commit,
-            "deployments": list(self.deployments),
-            "is_latest": self.is_latest,
-        }
-
-
-@dataclass(frozen=True)
-class FlowDetail:
-    """One flow version in full: its list item, stored FlowSpec and record details."""
-
-    item: FlowItem
-    flow_spec: dict[str, Any]
-    source_file_hash: str | None
-    dirty: bool
-
-    @property
-    def tags(self) -> dict[str, str]:
-        """The flow version's dagy tags."""
-        return self.item.tags
-
-    @property
-    def deployments(self) -> tuple[str, ...]:
-        """Names of the deployments bound to this flow version."""
-        return self.item.deployments
-
-    @property
-    def source_path(self) -> str | None:
-        """Where the flow file was, repo-relative, when it was deployed."""
-        return self.item.source_path
-
-    @property
-    def source_commit(self) -> str | None:
-        """The commit the flow was deployed from (None for an API registration)."""
-        return self.item.source_commit
-
-    def to_json(self) -> dict[str, Any]:
-        """A FlowDetailResponse (as `show --json`), plus the list item's extra fields."""
-        out = self.item.to_json()
-        out.update(
-            flow_spec=self.flow_spec,
-            source_file_hash=self.source_file_hash,
-            dirty=self.dirty,
-        )
-        return out
-
-
-@dataclass(frozen=True)
-class DeploymentItem:
-    """One deployment (as `deployments --json`)."""
-
-    name: str
-    flow_name: str
-    flow_version: str
-    namespace: str
-    tags: dict[str, str]
-    schedule: str | None
-    parameters: dict[str, Any]
-    deployment_version: int
-    code_hash: str | None
-    created_at: str
-    updated_at: str
-
-    @classmethod
-    def of(cls, d: DeploymentRecord) -> DeploymentItem:
-        """From the stored record."""
-        return cls(**d.model_dump())
-
-    def to_json(self) -> dict[str, Any]:
-        """`deployments --json` fields plus `created_at`."""
-        return {**self.__dict__, "tags": dict(self.tags), "parameters": dict(self.parameters)}
-
-
-@dataclass(frozen=True)
-class DraftItem:
-    """One DAG draft (the spec's DagDraftResponse)."""
-
-    id: str
-    name: str
-    canvas_json: str
-    tags: dict[str, str]
-    created_at: str
-    updated_at: str
-
-    @classmethod
-    def of(cls, draft_id: str, d: DraftRecord) -> DraftItem:
-        """From the stored record and its id."""
-        return cls(id=draft_id, **d.model_dump())
-
-    def to_json(self) -> dict[str, Any]:
-        """The DagDraftResponse fields."""
-        return {**self.__dict__, "tags": dict(self.tags)}
-
-
 @dataclass
 class RegistryView:
     """The registry at one commit (`commit` None: no registry yet). Never changes once
@@ -163,6 +47,9 @@ class RegistryView:
     flows: list[FlowItem]  # every version, by (flow_name, flow_version)
     deployments: list[DeploymentItem]  # by name
     drafts: list[DraftItem]  # by name, then id
+    # What the lists were made from, kept so the next commit's view re-reads only changes.
+    records: dict[Key, FlowRecord] = field(default_factory=dict, repr=False)
+    tags: dict[Key, dict[str, str]] = field(default_factory=dict, repr=False)
     _by_key: dict[tuple[str, str], FlowItem] = field(default_factory=dict, repr=False)
     _latest: dict[str, FlowItem] = field(default_factory=dict, repr=False)
     _details: dict[tuple[str, str], FlowDetail | None] = field(default_factory=dict, repr=False)
@@ -267,12 +154,17 @@ class RegistryView:
         return next((d for d in self.drafts if d.id == draft_id), None)
 
 
-def read_view(registry: Registry, snap: Snapshot) -> RegistryView:
-    """Read everything lists need from one snapshot, in a few batched reads."""
-    all_tags = snap.all_flow_tags()
-    records = snap.records(list(all_tags))
-    deployments = [DeploymentItem.of(d) for d in sorted(snap.deployments(), key=lambda d: d.name)]
-    bound: dict[tuple[str, str], list[str]] = {}
+def assemble(
+    registry: Registry,
+    commit: str | None,
+    records: dict[Key, FlowRecord],
+    tags: dict[Key, dict[str, str]],
+    deployments: list[DeploymentItem],
+    drafts: list[DraftItem],
+) -> RegistryView:
+    """A view from what was read: list items with their deployments and latest marks."""
+    deployments = sorted(deployments, key=lambda d: d.name)
+    bound: dict[Key, list[str]] = {}
     for d in deployments:
         bound.setdefault((d.flow_name, d.flow_version), []).append(d.name)
     latest: dict[str, tuple[str, str]] = {}
@@ -285,7 +177,7 @@ def read_view(registry: Registry, snap: Snapshot) -> RegistryView:
             flow_name=rec.flow_name,
             flow_version=rec.flow_version,
             namespace=rec.namespace,
-            tags=all_tags.get(key, {}),
+            tags=tags.get(key, {}),
             code_hash=rec.code_hash,
             updated_at=rec.updated_at,
             registered_at=rec.registered_at,
@@ -296,10 +188,71 @@ def read_view(registry: Registry, snap: Snapshot) -> RegistryView:
         )
         for key, rec in sorted(records.items())
     ]
-    drafts = sorted(
-        (DraftItem.of(i, d) for i, d in snap.drafts().items()), key=lambda d: (d.name, d.id)
+    drafts = sorted(drafts, key=lambda d: (d.name, d.id))
+    return RegistryView(registry, commit, flows, deployments, drafts, records, tags)
+
+
+def read_view(registry: Registry, snap: Snapshot) -> RegistryView:
+    """Read everything lists need from one snapshot, in a few batched reads."""
+    tags = snap.all_flow_tags()
+    records = snap.records(list(tags))
+    deployments = [DeploymentItem.of(d) for d in snap.deployments()]
+    drafts = [DraftItem.of(i, d) for i, d in snap.drafts().items()]
+    return assemble(registry, snap.commit, records, tags, deployments, drafts)
+
+
+_MAX_CHANGED = 2000  # changed files; past this a whole read costs about the same
+
+
+def update_view(old: RegistryView, snap: Snapshot) -> RegistryView:
+    """The view of `snap`, re-reading only the files changed since `old`'s commit (one
+    `git diff-tree`): a deploy of one flow re-reads one flow, not the whole registry."""
+    if old.commit is None or snap.commit is None:
+        return read_view(old.registry, snap)
+    paths = gitio.changed_paths(old.registry.root, old.commit, snap.commit)
+    if len(paths) > _MAX_CHANGED:
+        return read_view(old.registry, snap)
+    keys: set[Key] = set()
+    deployments: set[str] = set()
+    drafts: set[str] = set()
+    for path in paths:
+        parts = path.split("/")
+        if parts[0] == "flows" and len(parts) >= 4:
+            try:
+                keys.add((parts[1], decode_version(parts[2])))
+            except (ValueError, UnicodeDecodeError):
+                return read_view(old.registry, snap)  # which names the bad path
+        elif parts[0] in ("deployments", "drafts") and len(parts) == 2:
+            if parts[1].endswith(".json"):
+                (deployments if parts[0] == "deployments" else drafts).add(parts[1][:-5])
+        elif path != MARKER:  # not a file this view knows how to patch: read it all
+            return read_view(old.registry, snap)
+    records, tags = dict(old.records), dict(old.tags)
+    fresh = snap.records(sorted(keys))
+    fresh_tags = snap.flow_tags_many(sorted(fresh))
+    for key in keys:
+        if key in fresh:
+            records[key], tags[key] = fresh[key], fresh_tags[key]
+        else:
+            records.pop(key, None)
+            tags.pop(key, None)
+    deps = {d.name: d for d in old.deployments}
+    for name in deployments:
+        rec = snap.deployment(name)
+        if rec is None:
+            deps.pop(name, None)
+        else:
+            deps[name] = DeploymentItem.of(rec)
+    kept = {d.id: d for d in old.drafts}
+    for draft_id in drafts:
+        draft = snap.draft(draft_id)
+        if draft is None:
+            kept.pop(draft_id, None)
+        else:
+            kept[draft_id] = DraftItem.of(draft_id, draft)
+    return assemble(
+        old.registry, snap.commit, records, tags, list(deps.values()), list(kept.values())
     )
-    return RegistryView(registry, snap.commit, flows, deployments, drafts)
 
 
 class RegistryState:
@@ -310,10 +263,11 @@ class RegistryState:
         self.registry = Registry.from_settings(settings)
         self._view: RegistryView | None = None
         self._lock = threading.Lock()
+        self._tips = _TipCheck(self.registry)
 
     def view(self) -> RegistryView:
         """The view of the branch's current commit: cached until the branch moves."""
-        tip = self.registry.tip()
+        tip = self._tips.current()
         current = self._view
         if current is not None and current.commit == tip:
             return current
@@ -321,13 +275,60 @@ class RegistryState:
             current = self._view
             if current is None or current.commit != tip:
                 with self.registry.snapshot(tip) as snap:
-                    current = read_view(self.registry, snap)
+                    if current is None:
+                        current = read_view(self.registry, snap)
+                    else:
+                        current = update_view(current, snap)
                 self._view = current
             return current
 
     def invalidate(self) -> None:
-        """Forget the cached view (after a write of our own, the next read re-reads)."""
+        """Forget the cached view: the next read reads the whole registry again."""
         self._view = None
+
+
+class _TipCheck:
+    """The branch tip, asked of git at most once at a time however many requests ask.
+
+    A request needs a check that *started after it arrived* (so a deploy finished before
+    the request is seen); requests arriving while a check runs wait for it, then share
+    the one check that starts next. 200 concurrent reads cost two or three `for-each-ref`
+    calls instead of 200.
+    """
+
+    def __init__(self, registry: Registry) -> None:
+        self._registry = registry
+        self._cond = threading.Condition()
+        self._started = 0  # checks started so far
+        self._finished = 0  # the number of the last check that finished
+        self._running = False
+        self._tip: str | None = None
+
+    def current(self) -> str | None:
+        """The branch's commit, as seen by a check that started after this call."""
+        with self._cond:
+            arrived = self._started
+            while True:
+                if self._finished > arrived:
+                    return self._tip
+                if not self._running:
+                    self._running = True
+                    self._started += 1
+                    mine = self._started
+                    break
+                self._cond.wait()
+        tip: str | None = None
+        asked = False
+        try:
+            tip = self._registry.tip()
+            asked = True
+        finally:
+            with self._cond:
+                self._running = False
+                if asked:  # a failed check answers nobody: the next waiter asks again
+                    self._tip, self._finished = tip, mine
+                self._cond.notify_all()
+        return tip
 
 
 def tag_filter(all_of: dict[str, str], any_of: Iterable[tuple[str, str]] = ()) -> queries.TagFilter:

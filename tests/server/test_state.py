@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 
 from dagy_git.config import load_settings
 from dagy_git.queries import TagFilter
-from dagy_git.server.state import RegistryState
+from dagy_git.registry import Registry
+from dagy_git.server.state import RegistryState, _TipCheck
 
-from conftest import commit_all, run_cli, write
+from conftest import commit_all, git, run_cli, write
 from example_registry import make_registry
 
 
@@ -79,3 +81,65 @@ def test_no_registry_yet_is_an_empty_view(repo: Path) -> None:
     view = RegistryState(load_settings(repo)).view()
     assert (view.commit, view.flows, view.deployments, view.drafts) == (None, [], [], [])
     assert view.latest("x") is None and view.log("x") == []
+
+
+def test_concurrent_reads_share_branch_checks_and_still_see_new_commits(repo: Path) -> None:
+    registry_repo = make_registry(repo)
+    calls: list[int] = []
+
+    class Counting(Registry):
+        def tip(self) -> str | None:
+            calls.append(1)
+            return super().tip()
+
+    state = RegistryState(load_settings(registry_repo))
+    state.registry = Counting.from_settings(state.settings)
+    state._tips = _TipCheck(state.registry)  # the check asks the counting registry
+    barrier = threading.Barrier(40)
+    seen: list[str | None] = []
+
+    def read() -> None:
+        barrier.wait()
+        seen.append(state.view().commit)
+
+    threads = [threading.Thread(target=read) for _ in range(40)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert set(seen) == {git(registry_repo, "rev-parse", "dagy/registry")}
+    assert len(calls) < 40  # shared, not one `for-each-ref` per request
+
+    write(registry_repo, "hello.py", (registry_repo / "hello.py").read_text() + "\n# more\n")
+    commit_all(registry_repo, "edit")
+    assert run_cli("deploy", "hello.py", cwd=registry_repo).returncode == 0
+    assert state.view().commit == git(registry_repo, "rev-parse", "dagy/registry")
+
+
+def test_a_view_patched_with_the_changes_equals_a_whole_read(repo: Path) -> None:
+    registry_repo = make_registry(repo)
+    state = RegistryState(load_settings(registry_repo))
+    state.view()  # what later views are patched from
+    steps = [
+        ("deploy", "hello.py"),
+        ("tag", "order_etl@2.1.0", "owner=ana", "--unset", "env"),
+        ("retire", "load-orders-staging"),
+        ("drafts", "create", "A draft", "--tag", "k=v"),
+    ]
+    write(registry_repo, "hello.py", (registry_repo / "hello.py").read_text() + "\n# v2\n")
+    commit_all(registry_repo, "edit")
+    for step in steps:
+        proc = run_cli(*step, cwd=registry_repo)
+        assert proc.returncode == 0, proc.stderr
+        patched = state.view()
+        whole = RegistryState(load_settings(registry_repo)).view()
+        assert patched.commit == whole.commit
+        assert (patched.flows, patched.deployments, patched.drafts) == (
+            whole.flows,
+            whole.deployments,
+            whole.drafts,
+        ), step
+    [draft] = state.view().drafts
+    assert run_cli("drafts", "delete", draft.id, cwd=registry_repo).returncode == 0
+    assert state.view().drafts == []
+    assert state.view().deployment("load-orders-staging") is None
