@@ -238,3 +238,30 @@ def test_unknown_deployment_is_404(shared: Path) -> None:
     resp = client(shared).get("/deployments/nope")
     assert resp.status_code == 404
     assert resp.json()["error"]["message"] == "no deployment named 'nope'"
+
+
+def test_with_push_every_write_reaches_the_remote(repo: Path, bare_remote: Path) -> None:
+    make_registry(repo)
+    git(repo, "remote", "add", "origin", str(bare_remote))
+    assert run_cli("push", cwd=repo).returncode == 0
+    api = client(repo, push=True)
+    made = api.post("/drafts", json={"name": "Pushed"}, headers=AUTH).json()
+    remote_tip = git(bare_remote, "rev-parse", "refs/heads/dagy/registry")
+    assert remote_tip == made["registry_commit"] == tip(repo)
+    spec = spec_of(repo, "hello.py")
+    body = {"flow_spec": {**spec["flow_spec"], "version": "0.7"}, "source": "x = 1\n"}
+    out = api.post("/flows", json=body, headers=AUTH).json()
+    assert git(bare_remote, "rev-parse", "refs/heads/dagy/registry") == out["registry_commit"]
+    assert api.get("/health").json()["push"] is True
+
+
+def test_a_repository_without_a_registry_serves_empty_lists_and_writes_create_it(
+    repo: Path,
+) -> None:
+    api = client(repo)
+    assert api.get("/flows").json()["total"] == 0
+    assert api.get("/deployments").json() == api.get("/drafts").json() == []
+    made = api.post("/drafts", json={"name": "First"}, headers=AUTH)
+    assert made.status_code == 201
+    assert tip(repo) == made.json()["registry_commit"]
+    assert json.loads(run_cli("drafts", "list", "--json", cwd=repo).stdout)[0]["name"] == "First"
