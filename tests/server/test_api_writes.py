@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import urllib.parse
 from pathlib import Path
 from typing import Any
 
@@ -265,3 +266,24 @@ def test_a_repository_without_a_registry_serves_empty_lists_and_writes_create_it
     assert made.status_code == 201
     assert tip(repo) == made.json()["registry_commit"]
     assert json.loads(run_cli("drafts", "list", "--json", cwd=repo).stdout)[0]["name"] == "First"
+
+
+def test_free_form_versions_travel_in_paths(repo: Path) -> None:
+    make_registry(repo)
+    api = client(repo)
+    cli = spec_of(repo, "hello.py")
+    # ("%2F" travels in test_serve.py: the test client decodes paths twice, uvicorn once)
+    for version in ("2024/01 β", "log", ".."):
+        spec = {**cli["flow_spec"], "version": version}
+        body = {"flow_spec": spec, "source_file_hash": cli["source_file_hash"]}
+        assert api.post("/flows", json=body, headers=AUTH).json()["status"] == "registered"
+        # Dots too: a client would otherwise resolve a ".." segment before sending it.
+        quoted = urllib.parse.quote(version, safe="").replace(".", "%2E")
+        got = api.get(f"/flows/hello/versions/{quoted}")
+        assert got.status_code == 200, (version, got.text)
+        assert got.json()["flow_version"] == version
+    shown = json.loads(run_cli("show", "hello@2024/01 β", "--json", cwd=repo).stdout)
+    assert shown["flow_version"] == "2024/01 β"
+    assert api.get("/flows/hello/2024%2F01%20%CE%B2").json()["flow_version"] == "2024/01 β"
+    tagged = api.patch("/flows/hello/2024/01 β/tags", json={"set": {"a": "b"}}, headers=AUTH)
+    assert tagged.json()["tags"] == {"a": "b"}

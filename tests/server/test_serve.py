@@ -67,6 +67,15 @@ def test_serve_answers_over_loopback_and_sees_cli_deploys(repo: Path) -> None:
         assert status == 201
         listed = json.loads(run_cli("drafts", "list", "--json", cwd=repo).stdout)
         assert [d["id"] for d in listed] == [draft["id"]]
+        spec = json.loads(run_cli("spec", "hello.py", "--json", cwd=repo).stdout)[0]
+        body = {
+            "flow_spec": {**spec["flow_spec"], "version": "%2F"},
+            "source_file_hash": spec["source_file_hash"],
+        }
+        status, _ = call(f"{url}/flows", "POST", body, AUTH)
+        status, detail = call(f"{url}/flows/hello/versions/%252F")
+        assert (status, detail["flow_version"]) == (200, "%2F")
+
         status, doc = call(f"{url}/openapi.json")
         schemas = set(doc["components"]["schemas"])
         assert {
