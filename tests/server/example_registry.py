@@ -150,8 +150,11 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def live_server(repo: Path, *args: str, token: str | None = TOKEN) -> Iterator[str]:
+def live_server(
+    repo: Path, *args: str, token: str | None = TOKEN, log: list[str] | None = None
+) -> Iterator[str]:
     """`dagy-git serve` as a real process on a free loopback port; yields its base URL.
+    Its log lines (stdout and stderr) go to `log` when given, complete once the block ends.
 
     Ready when uvicorn says it is running (read from its log, not guessed by a sleep);
     stopped by its own pid at the end.
@@ -164,22 +167,24 @@ def live_server(repo: Path, *args: str, token: str | None = TOKEN) -> Iterator[s
         [sys.executable, "-m", "dagy_git", "serve", "--port", str(port), *args],
         cwd=repo,
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,  # uvicorn's access log goes to stdout, the rest to stderr
         text=True,
     )
     drain: threading.Thread | None = None
     try:
-        assert proc.stderr is not None
+        assert proc.stdout is not None
         seen = []
-        for line in proc.stderr:
+        for line in proc.stdout:
             seen.append(line)
             if "Uvicorn running on" in line:
                 break
         else:
             raise AssertionError("dagy-git serve did not start:\n" + "".join(seen))
         # Keep draining its log so a chatty server never blocks on a full pipe.
-        drain = threading.Thread(target=proc.stderr.read, daemon=True)
+        lines = log if log is not None else []
+        lines.extend(seen)
+        drain = threading.Thread(target=lambda: lines.extend(proc.stdout), daemon=True)
         drain.start()
         yield f"http://127.0.0.1:{port}"
     finally:
@@ -187,5 +192,5 @@ def live_server(repo: Path, *args: str, token: str | None = TOKEN) -> Iterator[s
         proc.wait(timeout=30)
         if drain is not None:
             drain.join(timeout=30)
-        if proc.stderr is not None:
-            proc.stderr.close()
+        if proc.stdout is not None:
+            proc.stdout.close()

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from conftest import commit_all, run_cli, write
-from example_registry import AUTH, live_server, make_registry
+from example_registry import AUTH, TOKEN, live_server, make_registry
 
 WEB = ("fastapi", "starlette", "uvicorn", "jinja2", "pydantic_settings", "httpx")
 
@@ -96,3 +96,35 @@ def test_serve_without_a_token_is_read_only(repo: Path) -> None:
         status, err = call(f"{url}/drafts", "POST", {"name": "x"}, AUTH)
         assert status == 403
         assert err["error"]["message"] == "this server is read-only: no write token is configured"
+
+
+def test_tokens_never_reach_the_log(repo: Path) -> None:
+    make_registry(repo)
+    log: list[str] = []
+    with live_server(repo, log=log) as url:
+        status, _ = call(f"{url}/drafts", "POST", {"name": "x"}, {"Authorization": "Bearer guess"})
+        assert status == 401
+        status, _ = call(f"{url}/drafts", "POST", {"name": "x"}, AUTH)
+        assert status == 201
+    text = "".join(log)
+    assert '"POST /drafts HTTP/1.1" 401' in text and '"POST /drafts HTTP/1.1" 201' in text
+    assert "guess" not in text and TOKEN not in text
+    assert "read-only" not in text  # it was started with a token, and says so
+
+
+def test_serve_without_the_server_extra_says_how_to_install_it(repo: Path) -> None:
+    # `None` in sys.modules makes `import fastapi` fail as if it were not installed.
+    probe = (
+        "import sys\n"
+        "sys.modules['fastapi'] = None\n"
+        "from dagy_git.cli.app import main\n"
+        "main(['serve'])\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", probe], cwd=repo, capture_output=True, text=True, check=False
+    )
+    assert proc.returncode == 1
+    assert proc.stderr == (
+        "error: `dagy-git serve` needs the server extra (fastapi is not installed)\n"
+        "hint: pip install 'dagy-git[server]'\n"
+    )
