@@ -217,13 +217,17 @@ def read_history(
     return [d.finish(blobs) for d in drafts]
 
 
-def last_changes(root: Path, tip: str | None) -> dict[tuple[str, str], LogEntry]:
+def last_changes(
+    root: Path, tip: str | None, since: str | None = None
+) -> dict[tuple[str, str], LogEntry]:
     """The newest change of every flow version reachable from `tip` (one `git log`): who
-    last deployed it and when, for views that show every flow at once."""
+    last deployed it and when, for views that show every flow at once. With `since` (a
+    commit `tip` descends from), only the changes after it."""
     if tip is None:
         return {}
     out: dict[tuple[str, str], LogEntry] = {}
-    for commit in gitio.log_messages(root, tip, grep="Dagy-Flow: "):
+    revs = f"{since}..{tip}" if since else tip
+    for commit in gitio.log_messages(root, revs, grep="Dagy-Flow: "):
         subject = commit.message.split("\n", 1)[0]
         author_name, _, email = commit.author.rpartition(" <")
         for group in _entries(commit):

@@ -55,6 +55,8 @@ class RegistryView:
     _details: dict[tuple[str, str], FlowDetail | None] = field(default_factory=dict, repr=False)
     _logs: dict[str, list[LogEntry]] = field(default_factory=dict, repr=False)
     _last: dict[tuple[str, str], LogEntry] | None = field(default=None, repr=False)
+    # The previous view's commit and its last changes, if read: only newer commits are read.
+    _last_base: tuple[str, dict[tuple[str, str], LogEntry]] | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def __post_init__(self) -> None:
@@ -132,8 +134,20 @@ class RegistryView:
         """Who last changed a flow version and when (one `git log` for the whole view)."""
         with self._lock:
             if self._last is None:
-                self._last = last_changes(self.registry.root, self.commit)
+                root = self.registry.root
+                if self._last_base is not None and self._descends(self._last_base[0]):
+                    base, known = self._last_base
+                    self._last = {**known, **last_changes(root, self.commit, since=base)}
+                else:
+                    self._last = last_changes(root, self.commit)
+                self._last_base = None
             return self._last.get((name, version))
+
+    def _descends(self, commit: str) -> bool:
+        """Whether this view's commit has `commit` in its history (the branch moved on)."""
+        return self.commit is not None and gitio.is_ancestor(
+            self.registry.root, commit, self.commit
+        )
 
     # -- deployments and drafts -------------------------------------------------------
 
@@ -250,9 +264,14 @@ def update_view(old: RegistryView, snap: Snapshot) -> RegistryView:
             kept.pop(draft_id, None)
         else:
             kept[draft_id] = DraftItem.of(draft_id, draft)
-    return assemble(
+    new = assemble(
         old.registry, snap.commit, records, tags, list(deps.values()), list(kept.values())
     )
+    if old._last is not None:  # who changed what: carried over, topped up when asked
+        new._last_base = (old.commit, old._last)
+    else:
+        new._last_base = old._last_base
+    return new
 
 
 class RegistryState:

@@ -119,7 +119,8 @@ def test_concurrent_reads_share_branch_checks_and_still_see_new_commits(repo: Pa
 def test_a_view_patched_with_the_changes_equals_a_whole_read(repo: Path) -> None:
     registry_repo = make_registry(repo)
     state = RegistryState(load_settings(registry_repo))
-    state.view()  # what later views are patched from
+    first = state.view()  # what later views are patched from
+    assert first.last_change("hello", "0.1") is not None  # read once, topped up later
     steps = [
         ("deploy", "hello.py"),
         ("tag", "order_etl@2.1.0", "owner=ana", "--unset", "env"),
@@ -139,6 +140,10 @@ def test_a_view_patched_with_the_changes_equals_a_whole_read(repo: Path) -> None
             whole.deployments,
             whole.drafts,
         ), step
+        for f in whole.flows:
+            assert patched.last_change(f.flow_name, f.flow_version) == whole.last_change(
+                f.flow_name, f.flow_version
+            ), (step, f.flow_name)
     [draft] = state.view().drafts
     assert run_cli("drafts", "delete", draft.id, cwd=registry_repo).returncode == 0
     assert state.view().drafts == []
