@@ -110,7 +110,7 @@ def _check_source_path(path: str | None) -> str | None:
         or path.startswith(("/", "../"))
         or path == ".."
         or "\\" in path
-        or "\0" in path
+        or any(ord(c) < 0x20 or ord(c) == 0x7F for c in path)
         or not path.endswith(".py")
     ):
         raise InvalidNameError(
@@ -140,7 +140,8 @@ def register_flow(
     if reg.source_commit is not None and not _COMMIT.match(reg.source_commit):
         raise InvalidNameError("source_commit must be a full commit id (hex)")
     check_options(_as_options(reg), 1)
-    stored_name = posixpath.basename(source_path) if source_path else f"{reg.spec.function}.py"
+    # The file keeps its name on the registry branch; without one, the (checked) flow name.
+    stored_name = posixpath.basename(source_path) if source_path else f"{reg.spec.name}.py"
     name, version = reg.spec.name, reg.spec.version
 
     def make(snap: Snapshot) -> tuple[Plan, Transaction | None]:

@@ -123,6 +123,7 @@ def test_register_with_a_deployment_counts_deployment_versions(repo: Path) -> No
         ({"namespace": "../up"}, 422, "invalid namespace '../up'"),
         ({"tags": {"bad key": "v"}}, 422, "invalid tag key 'bad key'"),
         ({"source_path": "../x.py"}, 422, "source_path '../x.py' must be a repo-relative"),
+        ({"source_path": "a\nb.py"}, 422, "source_path 'a\\nb.py' must be a repo-relative"),
         ({"deployment_name": "no/slash"}, 422, "invalid deployment name 'no/slash'"),
         ({"schedule": "0 2 * * *"}, 422, "schedule and parameters belong to a deployment"),
         ({"source": "\ud800"}, 422, "the request holds text that is not valid Unicode"),
