@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import logging
 from pathlib import Path
 
 from fastapi import Depends, FastAPI
 
 from dagy_git import __version__
 from dagy_git.config import Settings, load_settings
+from dagy_git.errors import DagyError
 from dagy_git.server import api_deployments, api_drafts, api_flows
 from dagy_git.server.auth import Auth
 from dagy_git.server.context import ServerContext
@@ -25,6 +27,8 @@ from dagy_git.server.models import HealthResponse
 from dagy_git.server.state import RegistryState
 
 __all__ = ["create_app", "run_server"]
+
+log = logging.getLogger("dagy_git.server")
 
 DESCRIPTION = """\
 The registry of a git repository, over HTTP: the flow versions, deployments and DAG drafts
@@ -81,7 +85,15 @@ def create_app(
 
 
 def run_server(app: FastAPI, host: str, port: int) -> None:
-    """Serve `app` with uvicorn until interrupted (its access log has paths, never headers)."""
+    """Serve `app` with uvicorn until interrupted (its access log has paths, never headers).
+
+    The registry is read before the port opens, so the first request finds it warm.
+    """
     import uvicorn
 
+    ctx: ServerContext = app.state.dagy
+    try:
+        ctx.state.view()
+    except DagyError as exc:  # a broken registry: say so on every request, not at start
+        log.warning("the registry cannot be read yet: %s", exc)
     uvicorn.run(app, host=host, port=port, log_level="info", server_header=False)
