@@ -114,3 +114,7 @@ def test_drafts_cli_shares_the_api_records(repo: Path, tmp_path: Path) -> None:
     assert missing.stderr.startswith("error: no draft with id 'nope'")
     nothing = run_cli("drafts", "update", over_http["id"], cwd=repo)
     assert (nothing.returncode, "nothing to change" in nothing.stderr) == (1, True)
+    human = run_cli("drafts", "create", "Plain", cwd=repo)
+    assert human.stderr.startswith(f"created draft {human.stdout.strip()} (Plain)")
+    shown_plain = run_cli("drafts", "show", human.stdout.strip(), cwd=repo)
+    assert "name:       Plain" in shown_plain.stdout

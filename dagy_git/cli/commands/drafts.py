@@ -10,7 +10,7 @@ from dagy_git import drafts
 from dagy_git.cli.output import note, print_json, print_table, say, short, tags_text
 from dagy_git.cli.parsing import parse_tags
 from dagy_git.errors import DagyError
-from dagy_git.workspace import Workspace, open_workspace
+from dagy_git.workspace import open_workspace
 
 
 def _item(draft: drafts.Draft) -> dict[str, Any]:
@@ -61,11 +61,13 @@ def show(draft_id: str, json_out: bool, cwd: Path) -> int:
     return 0
 
 
-def _done(ws: Workspace, verb: str, draft: drafts.Draft, commit: str | None, json_out: bool) -> int:
+def _done(verb: str, draft: drafts.Draft, commit: str | None, json_out: bool) -> int:
     if json_out:
         print_json({**_item(draft), "registry_commit": commit})
-    else:
-        note(f"{verb} draft {draft.id} ({draft.record.name}), registry commit {short(commit)}")
+        return 0
+    note(f"{verb} draft {draft.id} ({draft.record.name}), registry commit {short(commit)}")
+    if verb == "created":
+        say(draft.id)  # on stdout, for `ID=$(dagy-git drafts create …)`
     return 0
 
 
@@ -85,7 +87,7 @@ def create(
     outcome = drafts.create_draft(
         ws.registry(), name, canvas_json, parsed, push=push, remote=ws.remote(remote)
     )
-    return _done(ws, "created", outcome.value, outcome.commit, json_out)
+    return _done("created", outcome.value, outcome.commit, json_out)
 
 
 def update(
@@ -113,11 +115,11 @@ def update(
         push=push,
         remote=ws.remote(remote),
     )
-    return _done(ws, "updated", outcome.value, outcome.commit, json_out)
+    return _done("updated", outcome.value, outcome.commit, json_out)
 
 
 def delete(draft_id: str, push: bool, remote: str | None, json_out: bool, cwd: Path) -> int:
     """Remove a draft in one registry commit."""
     ws = open_workspace(cwd)
     outcome = drafts.delete_draft(ws.registry(), draft_id, push=push, remote=ws.remote(remote))
-    return _done(ws, "deleted", outcome.value, outcome.commit, json_out)
+    return _done("deleted", outcome.value, outcome.commit, json_out)
