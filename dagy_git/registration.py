@@ -19,9 +19,12 @@ from typing import TYPE_CHECKING, Any
 
 from dagy_git.deploy import DeployOptions, check_options, utc_now
 from dagy_git.errors import DagyError, InvalidNameError, NotFoundError, RegistryError
+from dagy_git.gitobjects import parse_tree
 from dagy_git.hashing import code_hash, source_file_hash
 from dagy_git.models import FlowSpec
 from dagy_git.names import (
+    decode_version,
+    encode_version,
     validate_name,
     validate_namespace,
     validate_parameters,
@@ -213,7 +216,7 @@ def deploy_version(
         validate_schedule(schedule)
 
     def make(snap: Snapshot) -> tuple[Plan, Transaction | None]:
-        version = flow_version or snap.latest_version(flow_name)
+        version = flow_version or _latest(snap, flow_name)
         record = snap.record(flow_name, version) if version else None
         if record is None or version is None:
             what = f"{flow_name}@{flow_version}" if flow_version else f"flow {flow_name!r}"
@@ -255,6 +258,28 @@ def deploy_version(
         return p, _transaction(p, f"api: deploy {deployment} ({flow_name}@{version})")
 
     return commit_with_retry(registry, make, push=push, remote=settings.remote)
+
+
+def _latest(snap: Snapshot, name: str) -> str | None:
+    """A flow's most recently deployed version (as `Snapshot.latest_version`), reading only
+    its own folder: the whole registry's listing costs ~0.1 s per 1,000 flows."""
+    if snap.commit is None:
+        return None
+    folder = snap.reader.read(f"{snap.commit}:flows/{name}")
+    if folder is None or folder.type != "tree":
+        return None
+    keys = []
+    for entry in parse_tree(folder.data, len(folder.oid) // 2):
+        try:
+            version = decode_version(entry)
+            if encode_version(version) == entry:
+                keys.append((name, validate_version(version)))
+        except (ValueError, UnicodeDecodeError, InvalidNameError):
+            continue  # not a version folder dagy-git wrote
+    records = snap.records(keys)
+    if not records:
+        return None
+    return max(records.values(), key=lambda r: (r.updated_at, r.flow_version)).flow_version
 
 
 def _forced(intent: Intent, snap: Snapshot, p: Plan) -> Plan:

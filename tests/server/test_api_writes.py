@@ -71,6 +71,9 @@ def test_register_with_only_the_source_hash(repo: Path) -> None:
     shown = json.loads(run_cli("show", "hello@0.9", "--json", cwd=repo).stdout)
     assert shown["code_hash"] == out["code_hash"] != cli["code_hash"]  # the version is hashed
     assert (shown["source_path"], shown["namespace"]) == (None, "")
+    # A deployment without a version binds the most recently deployed one: now 0.9.
+    dep = client(repo).post("/deployments", json={"name": "h", "flow_name": "hello"}, headers=AUTH)
+    assert dep.json()["flow_version"] == "0.9"
 
 
 def test_registered_flow_keeps_its_namespace_and_new_tags_are_metadata(repo: Path) -> None:
