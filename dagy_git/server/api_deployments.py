@@ -46,15 +46,16 @@ def make_router(ctx: ServerContext) -> APIRouter:
         return DeploymentResponse(**found.to_json())
 
     @router.post("/deployments", dependencies=write)
-    def deploy(
+    async def deploy(
         request: DeploymentRequest,
         force: Annotated[bool, Query(description="Re-deploy even when nothing changed.")] = False,
     ) -> DeploymentResponse:
         """Deploy a registered flow version under a name: a new deployment starts at
         deployment_version 1, and every change adds one; an unchanged one is skipped."""
         check_text(request)
-        outcome = ctx.write(
-            lambda: deploy_version(
+
+        def action() -> DeploymentResponse:
+            outcome = deploy_version(
                 ctx.state.registry,
                 ctx.settings,
                 request.name,
@@ -66,18 +67,19 @@ def make_router(ctx: ServerContext) -> APIRouter:
                 force=force,
                 push=ctx.push,
             )
-        )
-        result = outcome.value.results[0]
-        written = next((d for d in outcome.value.deployments if d.name == request.name), None)
-        if written is not None:
-            doc = written.model_dump()
-        else:  # skipped: the deployment is as it was
-            current = ctx.state.view().deployment(request.name)
-            if current is None:  # pragma: no cover - a skipped deployment exists
-                raise NotFoundError(f"no deployment named {request.name!r}")
-            doc = current.to_json()
-        return DeploymentResponse(
-            **doc, status=result.status, reason=result.reason, registry_commit=outcome.commit
-        )
+            result = outcome.value.results[0]
+            written = next((d for d in outcome.value.deployments if d.name == request.name), None)
+            if written is not None:
+                doc = written.model_dump()
+            else:  # skipped: the deployment is as it was
+                current = ctx.state.view().deployment(request.name)
+                if current is None:  # pragma: no cover - a skipped deployment exists
+                    raise NotFoundError(f"no deployment named {request.name!r}")
+                doc = current.to_json()
+            return DeploymentResponse(
+                **doc, status=result.status, reason=result.reason, registry_commit=outcome.commit
+            )
+
+        return await ctx.write(action)
 
     return router

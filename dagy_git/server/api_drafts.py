@@ -37,10 +37,10 @@ def make_router(ctx: ServerContext) -> APIRouter:
         return [DagDraftResponse(**d.to_json()) for d in ctx.state.view().select_drafts(filters)]
 
     @router.post("/drafts", status_code=201, dependencies=write)
-    def create(request: DagDraftCreateRequest) -> DagDraftResponse:
+    async def create(request: DagDraftCreateRequest) -> DagDraftResponse:
         """Save a new draft; the answer carries its id."""
         check_text(request)
-        outcome = ctx.write(
+        outcome = await ctx.write(
             lambda: drafts.create_draft(
                 ctx.state.registry,
                 request.name,
@@ -62,11 +62,11 @@ def make_router(ctx: ServerContext) -> APIRouter:
         return DagDraftResponse(**found.to_json())
 
     @router.put("/drafts/{draft_id}", dependencies=write)
-    def update(draft_id: DraftId, request: DagDraftUpdateRequest) -> DagDraftResponse:
+    async def update(draft_id: DraftId, request: DagDraftUpdateRequest) -> DagDraftResponse:
         """Replace the fields given (tags as a whole); unchanged fields stay."""
         check_text(request)
         drafts.validate_draft_id(draft_id)
-        outcome = ctx.write(
+        outcome = await ctx.write(
             lambda: drafts.update_draft(
                 ctx.state.registry,
                 draft_id,
@@ -80,10 +80,10 @@ def make_router(ctx: ServerContext) -> APIRouter:
         return _response(outcome.value, outcome.commit)
 
     @router.delete("/drafts/{draft_id}", status_code=204, dependencies=write)
-    def delete(draft_id: DraftId) -> Response:
+    async def delete(draft_id: DraftId) -> Response:
         """Remove a draft (its history stays on the registry branch)."""
         drafts.validate_draft_id(draft_id)
-        ctx.write(
+        await ctx.write(
             lambda: drafts.delete_draft(ctx.state.registry, draft_id, push=ctx.push, remote=remote)
         )
         return Response(status_code=204)

@@ -12,11 +12,12 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 
 from dagy_git.errors import InvalidNameError, NotFoundError
-from dagy_git.flow_tags import set_tags
+from dagy_git.flow_tags import TagChange, set_tags
 from dagy_git.hashing import canonical_json
 from dagy_git.models import FlowSpec
 from dagy_git.names import validate_name, validate_namespace, validate_tag, validate_version
 from dagy_git.registration import Registration, register_flow, spec_code_hash
+from dagy_git.registry.retry import Outcome
 from dagy_git.server.context import (
     ERRORS,
     TAG_PAIR_PATTERN,
@@ -129,7 +130,7 @@ def make_router(ctx: ServerContext) -> APIRouter:
         return JSONResponse(doc)
 
     @router.post("/flows", dependencies=write)
-    def register(
+    async def register(
         request: FlowRegisterRequest,
         force: Annotated[bool, Query(description="Write even when nothing changed.")] = False,
     ) -> FlowRegisterResponse:
@@ -149,7 +150,7 @@ def make_router(ctx: ServerContext) -> APIRouter:
             schedule=request.schedule,
             parameters=request.parameters,
         )
-        outcome = ctx.write(
+        outcome = await ctx.write(
             lambda: register_flow(ctx.state.registry, ctx.settings, reg, force=force, push=ctx.push)
         )
         result = outcome.value.results[0]
@@ -194,7 +195,7 @@ def make_router(ctx: ServerContext) -> APIRouter:
         return _detail(ctx.state.view(), flow_name, flow_version)
 
     @router.patch("/flows/{flow_name}/{flow_version:path}/tags", dependencies=write)
-    def patch_tags(
+    async def patch_tags(
         flow_name: FlowName, flow_version: FlowVersion, request: FlowTagsRequest
     ) -> FlowTagsResponse:
         """Set and remove dagy tags of a flow version (tags are mutable), in one commit."""
@@ -203,10 +204,12 @@ def make_router(ctx: ServerContext) -> APIRouter:
         validate_version(flow_version)
         for key in request.unset:
             validate_tag(key, "")
-        if ctx.state.view().flow(flow_name, flow_version) is None:
-            _detail(ctx.state.view(), flow_name, flow_version)  # raises the 404
-        outcome = ctx.write(
-            lambda: set_tags(
+
+        def action() -> Outcome[TagChange]:
+            view = ctx.state.view()
+            if view.flow(flow_name, flow_version) is None:
+                _detail(view, flow_name, flow_version)  # raises the 404, naming the versions
+            return set_tags(
                 ctx.state.registry,
                 flow_name,
                 flow_version,
@@ -215,7 +218,8 @@ def make_router(ctx: ServerContext) -> APIRouter:
                 push=ctx.push,
                 remote=ctx.settings.remote,
             )
-        )
+
+        outcome = await ctx.write(action)
         change = outcome.value
         return FlowTagsResponse(
             flow_name=flow_name,

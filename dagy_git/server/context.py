@@ -7,13 +7,14 @@ settled by that loop. A write moves the branch, so the writer's next read sees i
 
 from __future__ import annotations
 
+import asyncio
 import json
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Path, Query
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
 from dagy_git.config import Settings
@@ -70,12 +71,15 @@ class ServerContext:
     state: RegistryState
     auth: Auth
     push: bool = False
-    write_lock: threading.Lock = field(default_factory=threading.Lock)
+    # An asyncio lock: writers waiting their turn hold no worker thread, so reads never
+    # queue behind a line of writes.
+    write_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
-    def write(self, action: Callable[[], T]) -> T:
-        """Run one registry write, alone (the next read sees it: it moved the branch)."""
-        with self.write_lock:
-            return action()
+    async def write(self, action: Callable[[], T]) -> T:
+        """Run one registry write (blocking git work, in a worker thread), one at a time;
+        the next read sees it, since it moved the branch."""
+        async with self.write_lock:
+            return await run_in_threadpool(action)
 
 
 def _pair(item: str) -> tuple[str, str]:
