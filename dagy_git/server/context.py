@@ -44,9 +44,10 @@ __all__ = [
 
 T = TypeVar("T")
 
-# Every route may answer these, always as an ErrorResponse (documented for OpenAPI clients).
+# Every route may answer these, always as an ErrorResponse (documented for OpenAPI clients);
+# 502: git failed under a well-formed request (a push to an unreachable remote).
 ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorResponse} for code in (401, 403, 404, 409, 413, 422)
+    code: {"model": ErrorResponse} for code in (401, 403, 404, 409, 413, 422, 502)
 }
 TAG_PAIR_PATTERN = r"^[A-Za-z0-9_./-]{1,64}[:=].{0,64}$"
 TagQuery = Annotated[
