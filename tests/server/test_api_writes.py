@@ -291,3 +291,13 @@ def test_free_form_versions_travel_in_paths(repo: Path) -> None:
     assert api.get("/flows/hello/2024%2F01%20%CE%B2").json()["flow_version"] == "2024/01 β"
     tagged = api.patch("/flows/hello/2024/01 β/tags", json={"set": {"a": "b"}}, headers=AUTH)
     assert tagged.json()["tags"] == {"a": "b"}
+
+
+def test_a_push_that_fails_is_502_and_writes_nothing(repo: Path) -> None:
+    make_registry(repo)
+    before = tip(repo)
+    git(repo, "remote", "add", "origin", str(repo.parent / "no-such-remote.git"))
+    resp = client(repo, push=True).post("/drafts", json={"name": "Lost"}, headers=AUTH)
+    assert resp.status_code == 502, resp.text
+    assert "origin" in resp.json()["error"]["message"]
+    assert tip(repo) == before
