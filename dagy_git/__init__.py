@@ -8,24 +8,30 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-# sdk imports only the standard library and the pure core (no typer, rich or git), so
-# `from dagy_git import flow, task` stays cheap for flow files.
-from dagy_git.sdk import Flow, Task, flow, task
-
 if TYPE_CHECKING:
     from dagy_git.errors import DagyError
     from dagy_git.models import FlowSpec
     from dagy_git.registry import Registry
+    from dagy_git.sdk import Flow, Task, flow, task
 
 __all__ = ["DagyError", "Flow", "FlowSpec", "Registry", "Task", "__version__", "flow", "task"]
 
 __version__ = "0.1.0"
 
-_LAZY = {"DagyError": "errors", "Registry": "registry", "FlowSpec": "models"}
+_LAZY = {
+    "DagyError": "errors",
+    "Registry": "registry",
+    "FlowSpec": "models",
+    "Flow": "sdk",
+    "Task": "sdk",
+    "flow": "sdk",
+    "task": "sdk",
+}
 
 
 def __getattr__(name: str) -> Any:
-    # The registry and the models pull in pydantic: load them only when asked for.
+    # Every name loads on first use: the CLI (`python -m dagy_git`) imports this package
+    # first, and a read command needs neither the SDK nor pydantic (the models, registry).
     if name in _LAZY:
         from importlib import import_module
 

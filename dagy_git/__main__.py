@@ -1,5 +1,5 @@
 """`python -m dagy_git` runs the CLI."""
 
-from dagy_git.cli.app import main
+from dagy_git.cli.entry import main
 
 main()

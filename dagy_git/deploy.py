@@ -158,6 +158,7 @@ def make_intents(
                 parameters=dict(entry.parameters) if entry else opts.parameters,
                 authoritative=entry is not None,
                 timezone=entry.timezone if entry else None,
+                analysis=target.analysis,
             )
         )
     _check_consistent(intents)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-import tempfile
 import weakref
 from collections.abc import Sequence
 from pathlib import Path
@@ -85,6 +84,13 @@ def list_files(root: Path, pathspecs: Sequence[str] = ()) -> list[str]:
         if item:
             seen[item.decode("utf-8", "surrogateescape")] = None
     return [p for p in seen if (root / p).is_file()]
+
+
+def git_common_dir(root: Path) -> Path:
+    """The repository's common git folder (`.git`, also for a linked worktree)."""
+    proc = run_git(root, "rev-parse", "--git-common-dir")
+    path = Path(proc.stdout.decode("utf-8", "surrogateescape").rstrip("\n"))
+    return path if path.is_absolute() else root / path
 
 
 # ---------------------------------------------------------------------------------------
@@ -170,6 +176,8 @@ class CatFile:
 
     def _process(self) -> subprocess.Popen[bytes]:
         if self._proc is None:
+            import tempfile  # here, not at the top: it costs read commands ~5 ms to import
+
             err = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the process
             try:
                 proc = subprocess.Popen(
@@ -252,9 +260,12 @@ class TreeEntry(NamedTuple):
     path: str
 
 
-def ls_tree(cwd: Path, treeish: str) -> list[TreeEntry]:
-    """Every entry below `treeish`, recursively (one `git ls-tree -r -z --full-tree`)."""
-    proc = run_git(cwd, "ls-tree", "-r", "-z", "--full-tree", treeish, "--")
+def ls_tree(cwd: Path, treeish: str, folders: Sequence[str] = ()) -> list[TreeEntry]:
+    """Every entry below `treeish` (only below `folders`, when given), recursively
+    (one `git ls-tree -r -z --full-tree`; folder names are literal, never patterns)."""
+    proc = run_git(
+        cwd, "--literal-pathspecs", "ls-tree", "-r", "-z", "--full-tree", treeish, "--", *folders
+    )
     entries: list[TreeEntry] = []
     for item in proc.stdout.split(b"\0"):
         if item:
@@ -268,6 +279,20 @@ def changed_paths(cwd: Path, old: str, new: str) -> list[str]:
     """Paths of blobs that differ between two commits (one `git diff-tree -r`)."""
     proc = run_git(cwd, "diff-tree", "-r", "-z", "--no-renames", "--name-only", old, new, "--")
     return [p.decode("utf-8", "surrogateescape") for p in proc.stdout.split(b"\0") if p]
+
+
+def ls_tree_blobs(cwd: Path, treeish: str, folders: Sequence[str] = ()) -> dict[str, str]:
+    """`{path: blob id}` of every blob below `treeish` (or below `folders`): `ls_tree`
+    without the per-entry objects, for listings of a whole registry (100,000 entries)."""
+    proc = run_git(
+        cwd, "--literal-pathspecs", "ls-tree", "-r", "-z", "--full-tree", treeish, "--", *folders
+    )
+    blobs: dict[str, str] = {}
+    for item in proc.stdout.split(b"\0"):
+        meta, tab, path = item.partition(b"\t")
+        if tab and b" blob " in meta:
+            blobs[path.decode("utf-8", "surrogateescape")] = meta.rpartition(b" ")[2].decode()
+    return blobs
 
 
 class LogCommit(NamedTuple):

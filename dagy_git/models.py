@@ -91,6 +91,10 @@ class FlowRecord(_Record):
     dirty: bool = False
     registered_at: str
     updated_at: str
+    # What the analysis of the flow's file was keyed on, and every flow it found there
+    # (`registry_cache.py`): lets a fresh clone skip parsing unchanged files. Left out of
+    # record.json while None.
+    analysis: dict[str, Any] | None = None
 
 
 class DeploymentRecord(_Record):

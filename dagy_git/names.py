@@ -6,6 +6,7 @@ escaped by the single reversible rule of `encode_version`.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import unicodedata
@@ -87,6 +88,11 @@ def validate_version(version: object) -> str:
     """Check a flow version: free-form, 1 to 128 characters, no control or invisible ones."""
     if not isinstance(version, str):
         raise InvalidNameError(f"version must be a string, got {type(version).__name__}")
+    return _checked_version(version)
+
+
+@functools.lru_cache(maxsize=8192)  # a deploy of 5,000 flows checks a handful of versions
+def _checked_version(version: str) -> str:
     if not version:
         raise InvalidNameError("version must not be empty")
     if len(version) > MAX_VERSION:
@@ -152,6 +158,7 @@ def validate_parameters(params: object, where: str = "parameters") -> dict[str, 
     return dict(params)
 
 
+@functools.lru_cache(maxsize=8192)  # a deploy of 5,000 flows asks for a handful of versions
 def encode_version(version: str) -> str:
     """Escape a version for use as one path segment or ref component (reversible).
 

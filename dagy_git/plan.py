@@ -41,6 +41,7 @@ class Intent:
     parameters: dict[str, Any] | None = None
     authoritative: bool = False
     timezone: str | None = None
+    analysis: dict[str, Any] | None = None  # what record.json keeps (`registry_cache.py`)
 
     @property
     def key(self) -> tuple[str, str]:
@@ -187,6 +188,7 @@ def plan(
                 dirty=intent.dirty if code_changed else record.dirty,  # type: ignore[union-attr]
                 registered_at=record.registered_at if record else now,
                 updated_at=now,
+                analysis=intent.analysis or (record.analysis if record else None),
             ),
             spec=intent.spec.to_json(),
             tags=new_tags,

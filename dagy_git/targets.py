@@ -7,18 +7,27 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from dagy_git.analysis import AnalyzedFlow, build_flows
+from dagy_git.analysis_cache import AnalysisCache
 from dagy_git.artifact import read_artifact
 from dagy_git.errors import DagyError
+from dagy_git.registry_cache import analysis_record, registry_flows
 
 if TYPE_CHECKING:
     from dagy_git.manifests import DeploymentEntry
     from dagy_git.workspace import Workspace
 
 
-Loaded = tuple[Path, str, list[AnalyzedFlow]]  # a flow file: path, repo-relative path, flows
+class Loaded(NamedTuple):
+    """A flow file: its path, repo-relative path, flows, and what its analysis was keyed
+    on (kept in record.json by a deploy: `registry_cache.py`)."""
+
+    path: Path
+    rel: str
+    flows: list[AnalyzedFlow]
+    analysis: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -32,6 +41,7 @@ class Target:
     # Set for targets read from a built artifact rather than the work tree.
     source: bytes | None = None
     namespace: str | None = None
+    analysis: dict[str, Any] | None = None  # see `Loaded`
 
     def read_source(self) -> bytes:
         """The flow file's bytes as they will be deployed."""
@@ -101,8 +111,11 @@ def resolve(ws: Workspace, texts: list[str]) -> list[Target]:
         if isinstance(item, Target):
             targets.append(item)
             continue
-        path, rel, flows = loaded[item[0]]
-        targets += [Target(f, path, rel) for f in pick(flows, item[1], rel)]
+        got = loaded[item[0]]
+        targets += [
+            Target(f, got.path, got.rel, analysis=got.analysis)
+            for f in pick(got.flows, item[1], got.rel)
+        ]
     return targets
 
 
@@ -111,21 +124,26 @@ def resolve_all(ws: Workspace) -> list[Target]:
     from dagy_git.discovery import discover_flow_files
 
     entries = [(m, e) for m in ws.manifests for e in m.deployments]
-    found = discover_flow_files(ws.settings, ws.files)
-    loaded = analyse_all(ws, [e.flow_path for _, e in entries] + found)
+    sources: dict[str, bytes] = {}  # each file read once, by discovery
+    found = discover_flow_files(ws.settings, ws.files, sources=sources)
+    loaded = analyse_all(ws, [e.flow_path for _, e in entries] + found, sources)
     targets: list[Target] = []
     named: set[tuple[str, str]] = set()
     for manifest, entry in entries:
-        path, rel, flows = loaded[entry.flow_path]
-        where = f"{manifest.path}:{entry.line}: deployment {entry.name!r}: {rel}"
-        chosen = pick(flows, entry.function, where)
+        got = loaded[entry.flow_path]
+        where = f"{manifest.path}:{entry.line}: deployment {entry.name!r}: {got.rel}"
+        chosen = pick(got.flows, entry.function, where)
         if len(chosen) > 1:
             raise DagyError(f"{where} holds several flows", hint='write flow = "file.py:function"')
-        named.add((rel, chosen[0].spec.function))
-        targets.append(Target(chosen[0], path, rel, entry))
+        named.add((got.rel, chosen[0].spec.function))
+        targets.append(Target(chosen[0], got.path, got.rel, entry, analysis=got.analysis))
     for rel in found:
-        path, _, flows = loaded[rel]
-        targets += [Target(f, path, rel) for f in flows if (rel, f.spec.function) not in named]
+        got = loaded[rel]
+        targets += [
+            Target(f, got.path, rel, analysis=got.analysis)
+            for f in got.flows
+            if (rel, f.spec.function) not in named
+        ]
     return targets
 
 
@@ -134,10 +152,12 @@ def discovered(ws: Workspace) -> list[Target]:
     from dagy_git.discovery import discover_flow_files
 
     loaded = analyse_all(ws, discover_flow_files(ws.settings, ws.files))
-    return [Target(f, path, rel) for path, rel, flows in loaded.values() for f in flows]
+    return [Target(f, got.path, got.rel) for got in loaded.values() for f in got.flows]
 
 
-def analyse_all(ws: Workspace, rels: list[str]) -> dict[str, Loaded]:
+def analyse_all(
+    ws: Workspace, rels: list[str], sources: dict[str, bytes] | None = None
+) -> dict[str, Loaded]:
     """Analyse repo-relative flow files (each once, on every core for a large repository).
 
     Raises the problem of the first failing file, in the order given.
@@ -147,13 +167,59 @@ def analyse_all(ws: Workspace, rels: list[str]) -> dict[str, Loaded]:
     from dagy_git.workers import chunked_map
 
     unique = list(dict.fromkeys(rels))
-    results = chunked_map(partial(_load_chunk, ws.root), unique)
+    cache = AnalysisCache(ws.root)
+    cached: dict[str, Loaded] = {}
+    if cache.worth(len(unique)):
+        known = dict(sources or {})
+        cached = {
+            rel: Loaded(ws.root / rel, rel, flows)
+            for rel, flows in registry_flows(ws, cache, unique, known).items()
+        }
+        cached.update(cached_flows(cache, [rel for rel in unique if rel not in cached], known))
+    todo = [rel for rel in unique if rel not in cached]
+    results = dict(zip(todo, chunked_map(partial(_load_chunk, ws.root), todo), strict=True))
     loaded: dict[str, Loaded] = {}
-    for rel, res in zip(unique, results, strict=True):
+    for rel in unique:
+        res = cached[rel] if rel in cached else results[rel]
         if isinstance(res, DagyError):
             raise res
-        loaded[rel] = res
+        record = analysis_record(cache, res.path, rel, res.flows, (sources or {}).get(rel))
+        loaded[rel] = res._replace(analysis=record)
+    remember_flows(cache, {rel: results[rel] for rel in todo})
     return loaded
+
+
+def cached_flows(
+    cache: AnalysisCache, rels: list[str], sources: dict[str, bytes]
+) -> dict[str, Loaded]:
+    """The files among `rels` whose analysis need not run again (`analysis_cache.py`);
+    `sources` holds the bytes of files already read."""
+    found: dict[str, Loaded] = {}
+    if not cache.enabled:
+        return found
+    for rel in rels:
+        path = cache.root / rel
+        try:
+            source = sources[rel] if rel in sources else path.read_bytes()
+            flows = cache.get(rel, source) if path.suffix == ".py" else None
+        except OSError:
+            continue  # the analysis says why
+        if flows:
+            found[rel] = Loaded(path, rel, flows)
+    return found
+
+
+def remember_flows(cache: AnalysisCache, results: dict[str, Loaded | DagyError]) -> None:
+    """Keep the clean analyses just made for the next command."""
+    if not cache.enabled:
+        return
+    for rel, res in results.items():
+        if not isinstance(res, DagyError) and res.flows:
+            try:
+                cache.put(rel, res.path.read_bytes(), res.flows)
+            except OSError:
+                continue
+    cache.save()
 
 
 def _load_chunk(root: Path, rels: list[str]) -> list[Loaded | DagyError]:
@@ -162,7 +228,7 @@ def _load_chunk(root: Path, rels: list[str]) -> list[Loaded | DagyError]:
         path = root / rel
         try:
             _check(path, rel)
-            out.append((path, rel, build_flows(path, repo_root=root, display_path=rel)))
+            out.append(Loaded(path, rel, build_flows(path, repo_root=root, display_path=rel)))
         except DagyError as exc:
             out.append(exc)
     return out

@@ -18,6 +18,7 @@ from typing import TypeVar
 
 from dagy_git import gitio
 from dagy_git.analysis import AnalyzedFlow, FileAnalysis, analyze_source
+from dagy_git.analysis_cache import AnalysisCache
 from dagy_git.config import MANIFEST, PYPROJECT, Settings, read_settings
 from dagy_git.discovery import discover_flow_files, importers
 from dagy_git.errors import DagyError
@@ -86,6 +87,7 @@ class _Check:
         self.files = gitio.list_files(root)
         self.sources: dict[str, bytes] = {}
         self.analyses: dict[str, FileAnalysis] = {}
+        self.cache = AnalysisCache(root)
         self.selected: set[str] | None = None
         if paths is not None:
             self.selected = self._select(paths, cwd or root)
@@ -136,6 +138,7 @@ class _Check:
                 if found:
                     self._namespace(rel, rel, found[0].line, "this flow file")
         n_manifests = sum(1 for m in manifests if self.picked(m.path))
+        self.cache.save()
         return Report(sorted(set(self.problems)), len(flows), len(checked) + n_manifests)
 
     def _importers_of_task_modules(self, checked: list[str], flow_files: list[str]) -> list[str]:
@@ -158,19 +161,38 @@ class _Check:
 
         from dagy_git.workers import chunked_map
 
+        self.cache.enabled &= self.cache.worth(len(rels))
+        todo = [rel for rel in rels if not self._cached(rel)]
         for rel, res in zip(
-            rels, chunked_map(partial(_analyse_chunk, self.root), rels), strict=True
+            todo, chunked_map(partial(_analyse_chunk, self.root), todo), strict=True
         ):
             if isinstance(res, FileAnalysis):
-                self.analyses[rel] = res
+                self._keep(rel, res)
+
+    def _cached(self, rel: str) -> bool:
+        """Whether the analysis of `rel` came from the cache (`analysis_cache.py`)."""
+        if not self.cache.enabled or rel in self.analyses:
+            return rel in self.analyses
+        try:
+            flows = self.cache.get(rel, self._bytes(rel))
+        except OSError:
+            return False
+        if flows:
+            self.analyses[rel] = FileAnalysis(rel, flows, [])
+        return bool(flows)
+
+    def _keep(self, rel: str, analysis: FileAnalysis) -> None:
+        self.analyses[rel] = analysis
+        if analysis.flows and not analysis.problems and rel in self.sources:
+            self.cache.put(rel, self.sources[rel], analysis.flows)
 
     def _analysis(self, rel: str) -> FileAnalysis:
-        if rel not in self.analyses:
+        if rel not in self.analyses and not self._cached(rel):
             source = self.sources.get(rel)
             if source is None:
                 source = (self.root / rel).read_bytes()
-            self.analyses[rel] = analyze_source(
-                source, rel, repo_root=self.root, file_path=self.root / rel
+            self._keep(
+                rel, analyze_source(source, rel, repo_root=self.root, file_path=self.root / rel)
             )
         return self.analyses[rel]
 

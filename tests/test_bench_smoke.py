@@ -65,3 +65,34 @@ def test_bench_refuses_nonsense_sizes() -> None:
     )
     assert proc.returncode == 2
     assert "at least 1" in proc.stderr
+
+
+@pytest.mark.slow
+def test_scale_bench_prints_every_figure_with_its_floor(tmp_path: Path) -> None:
+    """bench/scale.py at a tiny size: every figure of issue 12, each against its floor."""
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "bench" / "scale.py"),
+            "--sizes",
+            "12",
+            "--versions",
+            "2",
+            "--runs",
+            "1",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    figures = {m[1] for m in re.finditer(r"^(\w+)\[12\]: median", proc.stdout, re.MULTILINE)}
+    assert figures == {
+        "version", "show", "show_bare", "deployments_name", "deployments", "log",
+        "list_tags", "list_all", "validate_one", "deploy_noop", "deploy_one",
+    }  # fmt: skip
+    assert all("x floor" in line for line in proc.stdout.splitlines() if ": median" in line)
+    assert "# figure: N=12" in proc.stdout
+    assert not list(tmp_path.iterdir())

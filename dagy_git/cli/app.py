@@ -307,14 +307,20 @@ def log(
 
 @app.command()
 def deployments(
+    names: Annotated[
+        list[str] | None,
+        typer.Argument(metavar="NAME", help="Only these deployments (default: every one)."),
+    ] = None,
     tag: TagOpt = None,
     json_out: JsonOpt = False,
     fmt: FormatOpt = "table",
 ) -> None:
-    """List deployments, filtered by their tags, with their schedules in words."""
+    """List deployments, filtered by name and tags, with their schedules in words."""
     from dagy_git.cli.commands import query as cmd
 
-    raise typer.Exit(cmd.list_deployments(list(tag or []), json_out, _cwd(), _format(fmt)))
+    raise typer.Exit(
+        cmd.list_deployments(list(tag or []), json_out, _cwd(), _format(fmt), list(names or []))
+    )
 
 
 @app.command()

@@ -1,30 +1,35 @@
 """Reading one registry commit: the `Snapshot`, and the version tags it knows about.
 
-Every read is lazy and batched: blobs come from one long-lived `git cat-file --batch`
-process (by path, `<commit>:<path>`, until a listing is needed, then by id), listings from
-one `git ls-tree -r` of the whole tree, tags from one `for-each-ref` over just the refs
-asked for. Anything that does not parse is a `RegistryError` naming `<branch>:<path>`.
+Every read is lazy, batched and limited to what is asked: blobs come from one long-lived
+`git cat-file --batch` process (a few by path, `<commit>:<path>`; more by id after one
+`git ls-tree -r` of just the folders they live in), one flow's versions from its own tree
+object, the whole tree is listed only by questions about every flow (`list`), tags come
+from one `for-each-ref` over just the refs asked for. So `show`, `log`, `tag` and the deploy
+of a few flows cost the same in a registry of 100 flows or of 5,000. Keys read from git are
+trusted as they are (decoded once, not re-validated). Anything that does not parse is a
+`RegistryError` naming `<branch>:<path>`.
+
+pydantic is imported only when a model is asked for (`records`, `deployments`, `drafts`):
+the read commands use the plain-dict readers (`record_dicts`, `deployment_dicts`).
 """
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
-
-from pydantic import BaseModel, ValidationError
+from typing import TYPE_CHECKING, Any
 
 from dagy_git import gitio
 from dagy_git.errors import RegistryError
-from dagy_git.gitobjects import parse_tree
-from dagy_git.models import DeploymentRecord, DraftRecord, FlowRecord
 from dagy_git.names import decode_version, encode_version, validate_name, validate_version
-from dagy_git.registry.log import parse_trailer_lines
+from dagy_git.registry.commitread import CommitReader
+from dagy_git.registry.plain import DEPLOYMENT_FIELDS, FLOW_RECORD_FIELDS, check_fields
 from dagy_git.registry.types import Key, RemoteState
+from dagy_git.registry.versiontags import TagInfo, version_tag_refs
 
 if TYPE_CHECKING:
     from types import TracebackType
+
+    from dagy_git.models import DeploymentRecord, DraftRecord, FlowRecord
 
 __all__ = [
     "FORMAT",
@@ -37,8 +42,6 @@ __all__ = [
 
 MARKER = "dagy-registry.json"
 FORMAT = 1
-M = TypeVar("M", bound=BaseModel)
-_BY_PATH_MAX = 8  # past this many paths, one `ls-tree -r` and reads by id are cheaper
 
 
 def flow_dir(name: str, version: str) -> str:
@@ -46,53 +49,7 @@ def flow_dir(name: str, version: str) -> str:
     return f"flows/{name}/{encode_version(version)}"
 
 
-def version_tag_refs(root: Path, tag_prefix: str) -> dict[str, str]:
-    """Every local ref under `refs/tags/<tag_prefix>` (one for-each-ref)."""
-    full = f"refs/tags/{tag_prefix}"
-    # for-each-ref matches a literal pattern only up to a `/`: a prefix like `dagy-` needs
-    # the whole refs/tags/ listing, filtered here.
-    pattern = full if full.endswith("/") else full.rpartition("/")[0] + "/"
-    return {r: v for r, v in gitio.list_refs(root, [pattern]).items() if r.startswith(full)}
-
-
-@dataclass(frozen=True)
-class TagInfo:
-    """What a version tag ref points at and what its message says."""
-
-    ref: str
-    oid: str  # what the ref holds: a tag object, or a commit for a lightweight tag
-    annotated: bool
-    target: str | None  # the object the tag object names (the source commit)
-    code_hash: str | None
-    namespace: str | None
-    registry_commit: str | None
-
-    @property
-    def made_by_dagy(self) -> bool:
-        """An annotated tag whose message carries dagy-git's trailers."""
-        return self.annotated and self.code_hash is not None
-
-    @classmethod
-    def parse(cls, ref: str, obj: gitio.GitObject) -> TagInfo:
-        """Read a tag ref's object (a tag object, or a commit for a lightweight tag)."""
-        if obj.type != "tag":
-            return cls(ref, obj.oid, False, obj.oid, None, None, None)
-        text = obj.data.decode("utf-8", "replace")
-        head, _, message = text.partition("\n\n")
-        target = next((ln[7:] for ln in head.split("\n") if ln.startswith("object ")), None)
-        trailers = dict(parse_trailer_lines(message))
-        return cls(
-            ref,
-            obj.oid,
-            True,
-            target,
-            trailers.get("Dagy-Code-Hash"),
-            trailers.get("Dagy-Namespace"),
-            trailers.get("Dagy-Registry-Commit"),
-        )
-
-
-class Snapshot:
+class Snapshot(CommitReader):
     """An immutable view of one registry commit (`commit` None: no registry yet).
 
     Use as a context manager, or call `close()`, to end its `cat-file` process.
@@ -108,15 +65,12 @@ class Snapshot:
         remote: RemoteState | None = None,
         carry: dict[str, str] | None = None,
     ) -> None:
-        self.root = root
-        self.commit = commit
-        self.label = label  # how messages name the branch: `dagy/registry`, `origin/dagy/registry`
+        super().__init__(root, commit, label=label)
         self.tag_prefix = tag_prefix
         self.remote = remote
         # Local version tags the remote lacks, pushed along with the next write (see remote.py).
         self.carry = dict(carry or {})
-        self.reader = gitio.CatFile(root)
-        self._listing: dict[str, str] | None = None  # path -> blob id
+        self._dirs: dict[Key, str] = {}  # flow version -> its folder, as read from git
 
     # -- lifecycle --------------------------------------------------------------------
 
@@ -159,75 +113,6 @@ class Snapshot:
                 hint="upgrade dagy-git to read this registry",
             )
 
-    # -- raw access -------------------------------------------------------------------
-
-    def _where(self, path: str) -> str:
-        return f"{self.label}:{path}"
-
-    def listing(self) -> dict[str, str]:
-        """Every blob of the commit, `{path: blob id}` (one `ls-tree -r`, cached)."""
-        if self._listing is None:
-            if self.commit is None:
-                self._listing = {}
-            else:
-                entries = gitio.ls_tree(self.root, self.commit)
-                self._listing = {e.path: e.oid for e in entries if e.type == "blob"}
-        return self._listing
-
-    def _blobs(self, paths: list[str]) -> dict[str, bytes | None]:
-        """Blob contents by path, in one batch (None where absent).
-
-        A few paths are read as `<commit>:<path>`; more go through one `ls-tree -r` and are
-        read by blob id, each distinct blob once (by path, git walks the tree for every
-        one, which costs ~0.5 ms each in a large registry).
-        """
-        if self.commit is None or not paths:
-            return dict.fromkeys(paths)
-        if self._listing is None and len(paths) > _BY_PATH_MAX:
-            self.listing()
-        if self._listing is not None:
-            ids = [self._listing.get(p) for p in paths]
-            unique = list(dict.fromkeys(i for i in ids if i is not None))
-            by_id = dict(zip(unique, self.reader.read_many(unique), strict=True))
-            got = [by_id[i] if i is not None else None for i in ids]
-        else:
-            got = self.reader.read_many([f"{self.commit}:{p}" for p in paths])
-        return {
-            p: (o.data if o is not None and o.type == "blob" else None)
-            for p, o in zip(paths, got, strict=True)
-        }
-
-    def read_tree(self, oid: str) -> dict[str, tuple[str, str]]:
-        """One tree object as `{name: (mode, oid)}`."""
-        obj = self.reader.read(oid)
-        if obj is None or obj.type != "tree":
-            raise RegistryError(
-                f"{self.label}: tree {oid[:12]} is missing from the repository",
-                hint="run `git fsck`; fetch the registry again",
-            )
-        return parse_tree(obj.data, len(oid) // 2)
-
-    def _json(self, path: str, data: bytes) -> Any:
-        try:
-            return json.loads(data)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise RegistryError(
-                f"{self._where(path)} is not valid JSON ({exc})",
-                hint="fix or revert the commit that wrote it on the registry branch",
-            ) from None
-
-    def _model(self, cls: type[M], path: str, data: bytes) -> M:
-        value = self._json(path, data)
-        try:
-            return cls.model_validate(value)
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(p) for p in first["loc"]) or "(top level)"
-            raise RegistryError(
-                f"{self._where(path)} is not a valid {cls.__name__}: {where}: {first['msg']}",
-                hint="fix or revert the commit that wrote it on the registry branch",
-            ) from None
-
     def _tags_json(self, path: str, data: bytes | None) -> dict[str, str]:
         if data is None:
             return {}
@@ -247,42 +132,87 @@ class Snapshot:
         """Every registered `(flow_name, flow_version)`, sorted (from one `ls-tree -r`)."""
         keys: list[Key] = []
         for path in self.listing():
-            parts = path.split("/")
-            if len(parts) == 4 and parts[0] == "flows" and parts[3] == "record.json":
-                keys.append((parts[1], self._decode_key(path, parts[2])))
+            if path.startswith("flows/") and path.endswith("/record.json"):
+                parts = path.split("/")
+                if len(parts) == 4:
+                    key = (parts[1], self._decode_key(path, parts[2]))
+                    self._dirs[key] = f"flows/{parts[1]}/{parts[2]}"
+                    keys.append(key)
         return sorted(keys)
 
+    def versions(self, name: str) -> list[str]:
+        """The registered versions of one flow, sorted: one read of that flow's folder."""
+        folder = f"flows/{validate_name(name)}"
+        found: list[str] = []
+        for key, (mode, _) in self._subtree(folder).items():
+            if mode == "40000":
+                version = self._decode_key(f"{folder}/{key}", key)
+                self._dirs[(name, version)] = f"{folder}/{key}"
+                found.append(version)
+        return sorted(found)
+
     def _decode_key(self, path: str, key: str) -> str:
+        # Trusted as read from git: only escaped keys need decoding (no re-encoding check).
+        if "%" not in key:
+            return key
         try:
-            version = decode_version(key)
+            return decode_version(key)
         except (ValueError, UnicodeDecodeError):
-            version = None
-        if version is None or encode_version(version) != key:
             raise RegistryError(
                 f"{self._where(path)}: {key!r} is not an escaped version",
                 hint="fix or revert the commit that wrote it",
+            ) from None
+
+    def _dir(self, key: Key) -> str:
+        """The folder of a flow version: as read from git, or built from a checked key."""
+        folder = self._dirs.get(key)
+        if folder is None:
+            folder = flow_dir(*self._key(*key))
+        return folder
+
+    def _record_blobs(self, keys: list[Key] | None) -> list[tuple[Key, str, bytes]]:
+        wanted = self.flow_versions() if keys is None else keys
+        paths = [f"{self._dir(k)}/record.json" for k in wanted]
+        blobs = self._blobs(paths)
+        return [
+            (k, p, d) for k, p in zip(wanted, paths, strict=True) if (d := blobs[p]) is not None
+        ]
+
+    def _check_key(self, key: Key, path: str, name: str, version: str) -> None:
+        if (name, version) != key:
+            raise RegistryError(
+                f"{self._where(path)} names {name}@{version} but is stored as {key[0]}@{key[1]}",
+                hint="fix or revert the commit that wrote it",
             )
-        return version
 
     def records(self, keys: list[Key] | None = None) -> dict[Key, FlowRecord]:
         """Records of `keys` (default: all) that exist, read in one batch."""
-        wanted = self.flow_versions() if keys is None else [self._key(*k) for k in keys]
-        paths = [f"{flow_dir(n, v)}/record.json" for n, v in wanted]
+        from dagy_git.models import FlowRecord
+
         out: dict[Key, FlowRecord] = {}
-        blobs = self._blobs(paths)
-        for (name, version), path in zip(wanted, paths, strict=True):
-            data = blobs[path]
-            if data is None:
-                continue
+        for key, path, data in self._record_blobs(keys):
             rec = self._model(FlowRecord, path, data)
-            if (rec.flow_name, rec.flow_version) != (name, version):
-                raise RegistryError(
-                    f"{self._where(path)} names {rec.flow_name}@{rec.flow_version} "
-                    f"but is stored as {name}@{version}",
-                    hint="fix or revert the commit that wrote it",
-                )
-            out[(name, version)] = rec
+            self._check_key(key, path, rec.flow_name, rec.flow_version)
+            out[key] = rec
         return out
+
+    def record_dicts(self, keys: list[Key] | None = None) -> dict[Key, dict[str, Any]]:
+        """Like `records`, as plain dicts checked without pydantic (for read commands)."""
+        out: dict[Key, dict[str, Any]] = {}
+        for key, path, data in self._record_blobs(keys):
+            rec = self._plain(FLOW_RECORD_FIELDS, "FlowRecord", path, data)
+            self._check_key(key, path, rec["flow_name"], rec["flow_version"])
+            out[key] = rec
+        return out
+
+    def _plain(self, fields: Any, what: str, path: str, data: bytes) -> dict[str, Any]:
+        checked = check_fields(self._json(path, data), fields)
+        if isinstance(checked, str):
+            raise RegistryError(
+                f"{self._where(path)} is not a valid {what}: {checked}",
+                hint="fix or revert the commit that wrote it on the registry branch",
+            )
+        return checked
 
     def record(self, name: str, version: str) -> FlowRecord | None:
         """The record of one flow version, or None."""
@@ -290,7 +220,7 @@ class Snapshot:
 
     def spec(self, name: str, version: str) -> dict[str, Any] | None:
         """The stored FlowSpec JSON of one flow version, or None."""
-        path = f"{flow_dir(*self._key(name, version))}/spec.json"
+        path = f"{self._dir((name, version))}/spec.json"
         data = self._blobs([path])[path]
         if data is None:
             return None
@@ -299,14 +229,38 @@ class Snapshot:
             raise RegistryError(f"{self._where(path)} is not a JSON object")
         return value
 
+    def specs(self, keys: list[Key]) -> dict[Key, dict[str, Any]]:
+        """The stored FlowSpec JSON of `keys` that exist, read in one batch."""
+        paths = [f"{self._dir(k)}/spec.json" for k in keys]
+        blobs = self._blobs(paths)
+        out: dict[Key, dict[str, Any]] = {}
+        for key, path in zip(keys, paths, strict=True):
+            data = blobs[path]
+            value = None if data is None else self._json(path, data)
+            if isinstance(value, dict):
+                out[key] = value
+        return out
+
+    def source_blobs(self) -> dict[str, list[Key]]:
+        """`{blob id: flow versions}` of the deployed flow files (`source/<file>`), from
+        the listing of the whole tree: which versions were deployed from given bytes."""
+        self.flow_versions()  # fills the folder of every key
+        by_folder = {folder: key for key, folder in self._dirs.items()}
+        out: dict[str, list[Key]] = {}
+        for path, oid in self.listing().items():
+            folder, sep, _ = path.partition("/source/")
+            if sep and folder in by_folder:
+                out.setdefault(oid, []).append(by_folder[folder])
+        return out
+
     def flow_tags(self, name: str, version: str) -> dict[str, str]:
         """The dagy tags of one flow version (`{}` when none or not registered)."""
         return self.flow_tags_many([(name, version)])[(name, version)]
 
     def flow_tags_many(self, keys: list[Key] | None = None) -> dict[Key, dict[str, str]]:
         """The dagy tags of `keys` (default: every registered version), in one batch."""
-        keys = self.flow_versions() if keys is None else [self._key(*k) for k in keys]
-        paths = [f"{flow_dir(n, v)}/tags.json" for n, v in keys]
+        keys = self.flow_versions() if keys is None else keys
+        paths = [f"{self._dir(k)}/tags.json" for k in keys]
         blobs = self._blobs(paths)
         # Many versions share one tags.json text (a team's manifest tags): parse each once.
         parsed: dict[bytes | None, dict[str, str]] = {}
@@ -324,15 +278,9 @@ class Snapshot:
 
     def source(self, name: str, version: str) -> tuple[str, bytes] | None:
         """The deployed flow file of one flow version: `(basename, bytes)`, or None."""
-        if self.commit is None:
-            return None
-        folder = f"{flow_dir(*self._key(name, version))}/source"
-        obj = self.reader.read(f"{self.commit}:{folder}")
-        if obj is None or obj.type != "tree":
-            return None
         files = sorted(
             (n, oid)
-            for n, (mode, oid) in parse_tree(obj.data, len(obj.oid) // 2).items()
+            for n, (mode, oid) in self._subtree(f"{self._dir((name, version))}/source").items()
             if mode != "40000"
         )
         if not files:
@@ -341,13 +289,13 @@ class Snapshot:
         return (files[0][0], blob.data) if blob is not None else None
 
     def latest_version(self, name: str) -> str | None:
-        """The most recently updated version of a flow (ties: the greatest version)."""
-        validate_name(name)
-        keys = [k for k in self.flow_versions() if k[0] == name]
-        recs = self.records(keys)
+        """The most recently updated version of a flow (ties: the greatest version): reads
+        that flow's folder and records only."""
+        recs = self.record_dicts([(name, v) for v in self.versions(name)])
         if not recs:
             return None
-        return max(recs.values(), key=lambda r: (r.updated_at, r.flow_version)).flow_version
+        latest = max(recs.values(), key=lambda r: (r["updated_at"], r["flow_version"]))
+        return str(latest["flow_version"])
 
     @staticmethod
     def _key(name: str, version: str) -> Key:
@@ -357,32 +305,72 @@ class Snapshot:
 
     def deployment(self, name: str) -> DeploymentRecord | None:
         """One deployment by name, or None."""
+        from dagy_git.models import DeploymentRecord
+
         path = f"deployments/{validate_name(name, 'deployment name')}.json"
         data = self._blobs([path])[path]
         return None if data is None else self._named(DeploymentRecord, path, data, name)
 
     def deployments(self) -> list[DeploymentRecord]:
         """Every deployment, by name."""
+        from dagy_git.models import DeploymentRecord
+
         return [self._named(DeploymentRecord, p, d, n) for n, p, d in self._folder("deployments")]
+
+    def deployment_dicts(self, names: list[str] | None = None) -> list[dict[str, Any]]:
+        """Deployments (default: every one) as plain dicts checked without pydantic, by
+        name; reads the `deployments` folder only, a named few by path."""
+        if names is None:
+            found = self._folder("deployments")
+        else:
+            paths = [f"deployments/{validate_name(n, 'deployment name')}.json" for n in names]
+            blobs = self._blobs(paths)
+            found = [(n, p, d) for n, p in zip(names, paths, strict=True) if (d := blobs[p])]
+        out = []
+        for name, path, data in sorted(found):
+            rec = self._plain(DEPLOYMENT_FIELDS, "DeploymentRecord", path, data)
+            if rec["name"] != name:
+                raise RegistryError(
+                    f"{self._where(path)} names deployment {rec['name']!r}",
+                    hint="fix or revert the commit that wrote it",
+                )
+            out.append(rec)
+        return out
 
     def draft(self, draft_id: str) -> DraftRecord | None:
         """One DAG draft by id, or None."""
+        from dagy_git.models import DraftRecord
+
         path = f"drafts/{validate_name(draft_id, 'draft id')}.json"
         data = self._blobs([path])[path]
         return None if data is None else self._model(DraftRecord, path, data)
 
     def drafts(self) -> dict[str, DraftRecord]:
         """Every DAG draft, `{draft_id: record}`."""
+        from dagy_git.models import DraftRecord
+
         return {n: self._model(DraftRecord, p, d) for n, p, d in self._folder("drafts")}
 
     def _folder(self, folder: str) -> list[tuple[str, str, bytes]]:
-        paths = sorted(
-            p
-            for p in self.listing()
-            if p.startswith(folder + "/") and p.endswith(".json") and p.count("/") == 1
-        )
-        blobs = self._blobs(paths)
-        return [(p[len(folder) + 1 : -5], p, d) for p, d in blobs.items() if d is not None]
+        """`(name, path, bytes)` of the `.json` files of one top folder, by name: one read
+        of that folder's tree, then its blobs by id."""
+        if self._listing is not None:
+            entries = {
+                p[len(folder) + 1 :]: oid
+                for p, oid in self._listing.items()
+                if p.startswith(folder + "/") and p.count("/") == 1
+            }
+        else:
+            entries = {
+                n: oid for n, (mode, oid) in self._subtree(folder).items() if mode != "40000"
+            }
+        names = sorted(n for n in entries if n.endswith(".json"))
+        objs = self.reader.read_many([entries[n] for n in names])
+        return [
+            (n[:-5], f"{folder}/{n}", o.data)
+            for n, o in zip(names, objs, strict=True)
+            if o is not None and o.type == "blob"
+        ]
 
     def _named(
         self, cls: type[DeploymentRecord], path: str, data: bytes, name: str
@@ -418,7 +406,7 @@ class Snapshot:
 
     def version_tags(self, keys: list[Key]) -> dict[Key, TagInfo]:
         """The git tags of `keys` that exist, with what their messages say."""
-        refs = {self.tag_ref(*self._key(n, v)): (n, v) for n, v in keys}
+        refs = {self.tag_ref(*(k if k in self._dirs else self._key(*k))): k for k in keys}
         values = self.tag_values(list(refs))
         objs = self.reader.read_many(list(values.values()))
         return {

@@ -7,9 +7,13 @@ them needs another for a type.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from dagy_git.gitio import RefUpdate
-from dagy_git.models import DeploymentRecord, DraftRecord, FlowRecord
+
+if TYPE_CHECKING:
+    # Annotations only: reading the registry must not load pydantic (see snapshot.py).
+    from dagy_git.models import DeploymentRecord, DraftRecord, FlowRecord
 
 __all__ = [
     "ACTIONS",

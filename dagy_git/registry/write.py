@@ -23,6 +23,8 @@ from dagy_git.registry.types import ACTIONS, MOVES_TAG, Key, Transaction, WriteR
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from dagy_git.models import FlowRecord
+
 __all__ = ["build", "check", "check_tags"]
 
 
@@ -70,6 +72,14 @@ def _check(txn: Transaction) -> None:
         raise ValueError(f"invalid author {txn.author!r}")
 
 
+def record_json(rec: FlowRecord) -> dict[str, object]:
+    """record.json's content: fields added after format 1 are left out while unset."""
+    data = rec.model_dump(mode="json")
+    if data.get("analysis") is None:
+        data.pop("analysis", None)
+    return data
+
+
 def _edits(txn: Transaction, objs: ObjectSet, fresh: bool) -> _Edits:
     """The tree changes of a transaction, as nested `{name: blob id | None | {…}}`."""
     flows: _Edits = {}
@@ -77,7 +87,7 @@ def _edits(txn: Transaction, objs: ObjectSet, fresh: bool) -> _Edits:
         rec = fw.record
         folder: _Edits = {
             "spec.json": objs.blob(canonical_bytes(fw.spec)),
-            "record.json": objs.blob(canonical_bytes(rec.model_dump(mode="json"))),
+            "record.json": objs.blob(canonical_bytes(record_json(rec))),
             "tags.json": objs.blob(canonical_bytes(fw.tags)),
         }
         if fw.source is not None:

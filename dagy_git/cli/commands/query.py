@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sized
+from collections.abc import Sequence, Sized
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -206,12 +206,22 @@ def _unknown(registry: Registry, flow: str | None, version: str | None, dep: str
             )
 
 
-def list_deployments(tags: list[str], json_out: bool, cwd: Path, fmt: str = "table") -> int:
-    """List deployments by tags."""
+def list_deployments(
+    tags: list[str], json_out: bool, cwd: Path, fmt: str = "table", names: Sequence[str] = ()
+) -> int:
+    """List deployments (all, or the named ones: a read of those alone) by tags."""
+    for name in names:
+        validate_name(name, "deployment name")
     tag_filter = _filter(tags, [])
     ws = _open(cwd)
     with ws.registry().snapshot() as snap:
-        items = queries.list_deployments(snap, tag_filter)
+        items = queries.list_deployments(snap, tag_filter, list(names) or None)
+        missing = [n for n in names if not snap.deployment_dicts([n])]
+    if missing:
+        raise DagyError(
+            f"no deployment named {', '.join(map(repr, missing))}",
+            hint="see `dagy-git deployments`",
+        )
     if json_out:
         print_json(items)
         return 0

@@ -1,0 +1,284 @@
+"""A local cache of analysis results, so unchanged flow files are not parsed again.
+
+Parsing is most of what `validate`, the hook and `deploy --all` spend (`ast.parse` of every
+flow file). A file's flows depend only on its bytes, on the bytes of the repository modules
+it imports (task modules, helpers; transitively), and on the analyser's own code: the cache
+key is a hash of exactly those, so a hit can never differ from a fresh analysis. The
+imports are found by a cheap scan of import lines (`import x`, `from .y import z`), resolved
+with the analyser's own `find_module`; the scan may find more than the analyser follows
+(an import in a docstring), which only costs a miss.
+
+Entries live under `<git common dir>/dagy/cache/analysis/` in a few segment files: each
+command that analysed something writes ONE new segment (creating a file per entry costs
+more than the analysis on some file systems), atomically, so a hook and a deploy may run at
+once. Past a few segments, the next write merges the entries this command used into one
+and drops the rest (entries of files that changed are garbage). Only clean results are
+kept: a file with problems is analysed again, so its messages are always fresh.
+`DAGY_GIT_CACHE=0` turns the cache off (`=1` uses it for even a few files). A corrupt or
+unreadable entry is a miss, never an error.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import tempfile
+import uuid
+from pathlib import Path
+from typing import Any
+
+from dagy_git import gitio, hashing
+from dagy_git.analysis import AnalyzedFlow
+from dagy_git.analysis.pyfiles import find_module
+
+__all__ = ["MIN_FILES", "AnalysisCache", "analyser_version"]
+
+# `import a.b, c as d` / `from ..pkg import x, (y` — at any indentation (imports inside
+# functions and `if TYPE_CHECKING:` blocks count too).
+_IMPORT = re.compile(
+    rb"^[ \t]*(?:from[ \t]+(\.*)[ \t]*([\w.]*)[ \t]+import\b([^\n#]*)|import[ \t]+([^\n#]+))",
+    re.MULTILINE,
+)
+_NAME = re.compile(rb"[A-Za-z_]\w*")
+_MAX_SEGMENTS = 8
+MIN_FILES = 32
+_VERSION: str | None = None
+
+
+def analyser_version() -> str:
+    """A hash of the code that turns source into specs and hashes (changes on any edit)."""
+    global _VERSION
+    if _VERSION is None:
+        pkg = Path(__file__).resolve().parent
+        files = sorted((pkg / "analysis").glob("*.py")) + [
+            pkg / f for f in ("hashing.py", "models.py", "options.py", "names.py", "errors.py")
+        ]
+        digest = hashlib.sha256()
+        for f in files:
+            digest.update(f.name.encode() + b"\0" + f.read_bytes() + b"\0")
+        _VERSION = digest.hexdigest()
+    return _VERSION
+
+
+class AnalysisCache:
+    """Analysis results of one repository's files, looked up by what they depend on."""
+
+    def __init__(self, root: Path, folder: Path | None = None) -> None:
+        self.root = root
+        self._folder = folder
+        self._digests: dict[str, str] = {}  # abs path -> sha256 of its bytes
+        self._imports: dict[str, list[str]] = {}  # abs path -> abs paths it may import
+        self._found: dict[tuple[str, str, int], str | None] = {}
+        self._keys: dict[tuple[str, str], tuple[str, str]] = {}
+        self._entries: dict[str, Any] | None = None  # every entry of every segment
+        self._segments: list[Path] = []
+        self._used: dict[str, Any] = {}  # entries this command hit
+        self._new: dict[str, Any] = {}  # entries this command made
+        setting = os.environ.get("DAGY_GIT_CACHE", "")
+        self.enabled = setting != "0"
+        self.forced = setting == "1"  # even for a few files (tests)
+
+    def worth(self, n_files: int) -> bool:
+        """Whether looking `n_files` up beats parsing them: a few files parse faster than
+        the registry listing or the cache's segments load."""
+        return self.enabled and (self.forced or n_files >= MIN_FILES)
+
+    @property
+    def folder(self) -> Path:
+        """Where entries live (asked of git once: a worktree's `.git` is a file)."""
+        if self._folder is None:
+            dot_git = self.root / ".git"
+            common = dot_git if dot_git.is_dir() else gitio.git_common_dir(self.root)
+            self._folder = common / "dagy" / "cache" / "analysis"
+        return self._folder
+
+    # -- keys -------------------------------------------------------------------------
+
+    def key(self, rel: str, source: bytes) -> str:
+        """The cache key of one flow file with these bytes, in today's repository."""
+        return self._both(rel, source)[0]
+
+    def registry_key(self, rel: str, source: bytes) -> str:
+        """What a registered flow version records of the file it was analysed from: the
+        file's path and the bytes of it and of the repository modules it may import. No
+        analyser version: the analysis of unchanged code is frozen (its code_hash may never
+        change), so the registry vouches for it across dagy-git upgrades."""
+        return self._both(rel, source)[1]
+
+    def _both(self, rel: str, source: bytes) -> tuple[str, str]:
+        digest = hashlib.sha256(source).hexdigest()
+        if (rel, digest) not in self._keys:
+            path = os.path.join(str(self.root), rel)
+            self._digests[path] = digest
+            self._imports[path] = self._scan(path, source)
+            closure = sorted(
+                (os.path.relpath(p, self.root), self._digest(p)) for p in self._closure(path)
+            )
+            # Paths and hex digests hold no NUL or newline: joining them is unambiguous
+            # (and 10x cheaper than canonical JSON, for 5,000 files).
+            text = "\0".join([rel, *(f"{p}\n{d}" for p, d in closure)]).encode(
+                "utf-8", "surrogateescape"
+            )
+            self._keys[(rel, digest)] = (
+                hashlib.sha256(analyser_version().encode() + b"\0" + text).hexdigest(),
+                hashlib.sha256(text).hexdigest(),
+            )
+        return self._keys[(rel, digest)]
+
+    def _digest(self, path: str) -> str:
+        if path not in self._digests:
+            try:
+                self._digests[path] = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+            except OSError:
+                self._digests[path] = "unreadable"
+        return self._digests[path]
+
+    def _closure(self, path: str) -> set[str]:
+        """`path` and every repository module it may import, transitively."""
+        seen = {path}
+        todo = [path]
+        while todo:
+            current = todo.pop()
+            if current not in self._imports:
+                try:
+                    data = Path(current).read_bytes()
+                except OSError:
+                    data = b""
+                self._imports[current] = self._scan(current, data)
+            for dep in self._imports[current]:
+                if dep not in seen:
+                    seen.add(dep)
+                    todo.append(dep)
+        return seen
+
+    def _scan(self, path: str, source: bytes) -> list[str]:
+        """Repository files the import lines of `source` may load."""
+        found: list[str] = []
+        for m in _IMPORT.finditer(source):
+            if m.group(4) is not None:  # import a.b as c, d
+                for item in m.group(4).split(b","):
+                    module = item.split(b" as ")[0].strip().decode("ascii", "replace")
+                    parts = module.split(".")
+                    for i in range(1, len(parts) + 1):  # `import a.b` loads a and a.b
+                        found.append(self._resolve(path, ".".join(parts[:i]), 0))
+                continue
+            level = len(m.group(1))
+            module = m.group(2).decode("ascii", "replace")
+            found.append(self._resolve(path, module, level))
+            rest = m.group(3)
+            names = [n.decode() for n in _NAME.findall(rest) if n != b"as"]
+            if b"(" in rest and b")" not in rest:
+                names += self._package_modules(path, module, level)  # names on later lines
+            for name in names:  # `from pkg import tasks` may load pkg/tasks.py
+                found.append(self._resolve(path, f"{module}.{name}" if module else name, level))
+        return sorted({f for f in found if f})
+
+    def _resolve(self, path: str, module: str, level: int) -> str:
+        where = os.path.dirname(path)
+        key = (where, module, level)
+        if key not in self._found:
+            hit = find_module(module, level, Path(path), self.root) if module or level else None
+            self._found[key] = str(hit) if hit is not None else None
+        return self._found[key] or ""
+
+    def _package_modules(self, path: str, module: str, level: int) -> list[str]:
+        package = self._resolve(path, module, level)
+        if not package.endswith("__init__.py"):
+            return []
+        folder = os.path.dirname(package)
+        return [n[:-3] for n in os.listdir(folder) if n.endswith(".py") and n != "__init__.py"]
+
+    # -- entries ----------------------------------------------------------------------
+
+    def _load(self) -> dict[str, Any]:
+        if self._entries is None:
+            self._entries = {}
+            self._segments = sorted(self.folder.glob("*.json")) if self.folder.is_dir() else []
+            for segment in self._segments:
+                try:
+                    data = json.loads(segment.read_bytes())
+                except (OSError, ValueError):
+                    continue  # damaged or just removed by a merge: its entries are misses
+                if isinstance(data, dict):
+                    self._entries.update(data)
+        return self._entries
+
+    def get(self, rel: str, source: bytes) -> list[AnalyzedFlow] | None:
+        """The flows of `rel` with these bytes, if a clean analysis of them is cached."""
+        if not self.enabled:
+            return None
+        key = self.key(rel, source)
+        item = self._load().get(key)
+        if item is None:
+            return None
+        try:
+            flows = [_flow(f, rel) for f in item["flows"]]
+        except (ValueError, KeyError, TypeError):
+            return None  # damaged: analyse again
+        self._used[key] = item
+        return flows
+
+    def put(self, rel: str, source: bytes, flows: list[AnalyzedFlow]) -> None:
+        """Keep a clean analysis of `rel` (written by `save`)."""
+        if not self.enabled:
+            return
+        self._new[self.key(rel, source)] = {
+            "rel": rel,
+            "flows": [
+                {
+                    "spec": f.spec.to_json(),
+                    "line": f.line,
+                    "source_file_hash": f.source_file_hash,
+                    "code_hash": f.code_hash,
+                }
+                for f in flows
+            ],
+        }
+
+    def save(self) -> None:
+        """Write this command's new entries as one segment (best effort: a full disk or a
+        read-only repository is not an error); merge when segments pile up."""
+        if not self.enabled or not self._new:
+            return
+        entries = self._load()
+        merge = len(self._segments) >= _MAX_SEGMENTS
+        body = self._new
+        if merge:
+            # Drop the entries of files that changed (this command keyed their path anew)
+            # or are gone; keep the rest, which other commands may still hit.
+            current = {rel: keys[0] for (rel, _), keys in self._keys.items()}
+
+            def live(key: str, item: Any) -> bool:
+                rel = item.get("rel") if isinstance(item, dict) else None
+                if not isinstance(rel, str):
+                    return False
+                if rel in current:
+                    return current[rel] == key
+                return (self.root / rel).is_file()
+
+            body = {**{k: v for k, v in entries.items() if live(k, v)}, **self._new}
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=self.folder, suffix=".tmp")
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                json.dump(body, out, separators=(",", ":"))
+            os.replace(tmp, self.folder / f"{uuid.uuid4().hex}.json")
+        except OSError:
+            return
+        if merge:
+            for segment in self._segments:
+                segment.unlink(missing_ok=True)
+        self._new = {}
+
+
+def _flow(item: dict[str, Any], rel: str) -> AnalyzedFlow:
+    from dagy_git.models import FlowSpec
+
+    spec = FlowSpec.model_validate(item["spec"])
+    sfh = item["source_file_hash"]
+    # The entry must still hash to what it says: a damaged file is a miss, not a wrong spec.
+    if hashing.code_hash(spec.to_json(), sfh) != item["code_hash"]:
+        raise ValueError("cache entry does not match its code hash")
+    return AnalyzedFlow(spec, rel, int(item["line"]), sfh, item["code_hash"])
