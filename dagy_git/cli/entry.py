@@ -2,7 +2,7 @@
 
 `--version` and the hot read commands (`cli/fast.py`) run without importing typer or
 pydantic; everything else goes to the typer app (`cli/app.py`). Both turn errors into
-messages and exit codes the same way (`cli/errors.py`).
+messages and exit codes the same way (`cli/errors.py`) and show progress on a terminal.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ def main(argv: list[str] | None = None) -> None:
         return
     from dagy_git.cli.errors import debug_requested, exit_codes
     from dagy_git.cli.output import print_json
+    from dagy_git.cli.progress import progress_bar
     from dagy_git.errors import DagyError
 
     def json_error(exc: DagyError) -> None:
@@ -38,5 +39,6 @@ def main(argv: list[str] | None = None) -> None:
             error = {"message": str(exc), "hint": exc.hint, "path": exc.path, "line": exc.line}
             print_json({"error": error})
 
-    with exit_codes(debug=debug_requested(args), on_error=json_error):
+    quiet = "--quiet" in args or "-q" in args
+    with exit_codes(debug=debug_requested(args), on_error=json_error), progress_bar(not quiet):
         sys.exit(fast.run(parsed, Path.cwd()))
