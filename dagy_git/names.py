@@ -1,7 +1,7 @@
 """Name rules (flows, deployments, namespaces, versions, tag keys) and version escaping.
 
-Versions are free-form, so wherever one becomes a path segment or a git ref component it is
-escaped by the single reversible rule of `encode_version`.
+Versions and flow names are free-form, so wherever one becomes a path segment or a git ref
+component it is escaped by the single reversible rule of `encode_version` (`encode_name`).
 """
 
 from __future__ import annotations
@@ -16,10 +16,13 @@ from dagy_git.errors import InvalidNameError
 
 __all__ = [
     "MAX_NAME",
+    "decode_name",
     "decode_version",
+    "encode_name",
     "encode_version",
     "parse_flow_ref",
     "parse_key_value",
+    "validate_deployment_name",
     "validate_name",
     "validate_namespace",
     "validate_parameters",
@@ -42,11 +45,40 @@ _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _INVISIBLE = frozenset(("Cf", "Zl", "Zp"))
 # A version becomes one file name inside a ref path; most file systems stop at 255 bytes.
 MAX_VERSION_KEY = 200
+# Names whose rule stays strict: they are used unescaped as registry file names.
+_STRICT_KINDS = frozenset({"deployment name", "draft id"})
 _SAFE = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._+-")
 
 
 def validate_name(name: object, what: str = "flow name") -> str:
-    """Check a flow or deployment name: `[A-Za-z0-9][A-Za-z0-9_.-]*`, at most 128."""
+    """Check a flow or task name (free-form, DESIGN.md) or, for `what` = deployment name or
+    draft id, the strict `[A-Za-z0-9][A-Za-z0-9_.-]*` rule; at most 128 characters."""
+    if what in _STRICT_KINDS:
+        return validate_deployment_name(name, what)
+    if not isinstance(name, str):
+        raise InvalidNameError(f"{what} must be a string, got {type(name).__name__}")
+    if not name or name.isspace():
+        raise InvalidNameError(f"{what} must not be empty or only whitespace")
+    if len(name) > MAX_NAME:
+        raise InvalidNameError(f"{what} {name[:40]!r}… is longer than {MAX_NAME} characters")
+    if "@" in name:
+        # `FLOW@VERSION` splits at the first `@` on the command line.
+        raise InvalidNameError(
+            f"invalid {what} {name!r}: it cannot contain '@'",
+            hint="'@' separates a flow's name from its version on the command line",
+        )
+    _check_visible(name, f"{what} {name!r}")
+    if len(encode_name(name)) > MAX_VERSION_KEY:
+        raise InvalidNameError(
+            f"{what} {name[:40]!r}… is too long once escaped for a git tag name "
+            f"(more than {MAX_VERSION_KEY} characters)",
+            hint="use fewer non-ASCII or special characters",
+        )
+    return name
+
+
+def validate_deployment_name(name: object, what: str = "deployment name") -> str:
+    """Check a deployment name (or draft id): `[A-Za-z0-9][A-Za-z0-9_.-]*`, at most 128."""
     if not isinstance(name, str):
         raise InvalidNameError(f"{what} must be a string, got {type(name).__name__}")
     if not name:
@@ -58,14 +90,27 @@ def validate_name(name: object, what: str = "flow name") -> str:
             f"invalid {what} {name!r}",
             hint="use letters, digits, '_', '.' and '-', starting with a letter or digit",
         )
-    # Names become git ref components (version tags), which git forbids to contain `..`
-    # or to end in `.` or `.lock`.
+    # Deployment names are file names on the registry branch, unescaped: no `..`, no
+    # trailing `.` or `.lock`, as git forbids in a ref component.
     if ".." in name or name.endswith((".", ".lock")):
         raise InvalidNameError(
             f"invalid {what} {name!r}: it cannot contain '..' or end in '.' or '.lock'",
-            hint="the name becomes part of a git tag name",
+            hint="the name becomes part of a git ref or path",
         )
     return name
+
+
+def _check_visible(text: str, what: str) -> None:
+    """Refuse control, invisible and lone-surrogate characters (tables and logs would lie,
+    and a lone surrogate cannot even be written as UTF-8)."""
+    if _CONTROL_RE.search(text):
+        raise InvalidNameError(f"{what} contains a control character")
+    for ch in text:
+        category = unicodedata.category(ch)
+        if category == "Cs":
+            raise InvalidNameError(f"{what} contains a lone surrogate ({ch!r})")
+        if category in _INVISIBLE:
+            raise InvalidNameError(f"{what} contains an invisible format character")
 
 
 def validate_namespace(namespace: object) -> str:
@@ -97,10 +142,7 @@ def _checked_version(version: str) -> str:
         raise InvalidNameError("version must not be empty")
     if len(version) > MAX_VERSION:
         raise InvalidNameError(f"version {version[:40]!r}… is longer than {MAX_VERSION} characters")
-    if _CONTROL_RE.search(version):
-        raise InvalidNameError(f"version {version!r} contains a control character")
-    if any(unicodedata.category(ch) in _INVISIBLE for ch in version):
-        raise InvalidNameError(f"version {version!r} contains an invisible format character")
+    _check_visible(version, f"version {version!r}")
     if len(encode_version(version)) > MAX_VERSION_KEY:
         raise InvalidNameError(
             f"version {version[:40]!r}… is too long once escaped for a git tag name "
@@ -181,6 +223,20 @@ def encode_version(version: str) -> str:
     return "".join(out)
 
 
+def encode_name(name: str) -> str:
+    """Escape a flow name for a path segment or ref component: `encode_version`'s rule.
+
+    It is the identity on the old name alphabet (`[A-Za-z0-9][A-Za-z0-9_.-]*`), so a
+    registry written before names could hold spaces reads unchanged.
+    """
+    return encode_version(name)
+
+
+def decode_name(key: str) -> str:
+    """Invert `encode_name`."""
+    return decode_version(key)
+
+
 def decode_version(key: str) -> str:
     """Invert `encode_version`."""
     raw = bytearray()
@@ -197,7 +253,10 @@ def decode_version(key: str) -> str:
 
 
 def parse_flow_ref(ref: str) -> tuple[str, str | None]:
-    """Split `FLOW@VERSION` (or a bare `FLOW`) into name and version; the first `@` splits."""
+    """Split `FLOW@VERSION` (or a bare `FLOW`) into name and version; the first `@` splits.
+
+    Flow names may hold spaces (`"Daily Sales ETL@1.0"` quoted in a shell), never `@`.
+    """
     name, sep, version = ref.partition("@")
     validate_name(name)
     if not sep:

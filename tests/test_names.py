@@ -10,9 +10,12 @@ from hypothesis import strategies as st
 
 from dagy_git.errors import InvalidNameError
 from dagy_git.names import (
+    decode_name,
     decode_version,
+    encode_name,
     encode_version,
     parse_flow_ref,
+    validate_deployment_name,
     validate_name,
     validate_namespace,
     validate_tag,
@@ -76,17 +79,56 @@ def test_encode_golden(version: str, key: str) -> None:
     assert check_ref_format([f"refs/tags/dagy/f/{key}"]) == []
 
 
-@pytest.mark.parametrize("name", ["order_etl", "a", "A1.b-c_d", "x" * 128])
+@pytest.mark.parametrize(
+    "name",
+    ["order_etl", "a", "A1.b-c_d", "x" * 128, "My ETL Flow", "_x", "-x", ".x", "a/b", "é", "a..b"],
+)
 def test_valid_names(name: str) -> None:
     assert validate_name(name) == name
+    assert decode_name(encode_name(name)) == name
+    assert check_ref_format([f"refs/tags/dagy/{encode_name(name)}/1.0"]) == []
+
+
+@pytest.mark.parametrize(
+    "name", ["", "   ", "a@b", "x" * 129, "a\nb", "tab\t", "a\u200bb", "\ud800", "\x7f"]
+)
+def test_invalid_names(name: str) -> None:
+    with pytest.raises(InvalidNameError, match="flow name"):
+        validate_name(name)
 
 
 @pytest.mark.parametrize(
     "name", ["", "-x", ".x", "_x", "a b", "a/b", "a@b", "x" * 129, "a..b", "a.", "a.lock", "é"]
 )
-def test_invalid_names(name: str) -> None:
-    with pytest.raises(InvalidNameError, match="flow name"):
-        validate_name(name)
+def test_invalid_deployment_names(name: str) -> None:
+    """Deployment names stay strict: they are registry file names, unescaped."""
+    with pytest.raises(InvalidNameError, match="deployment name"):
+        validate_name(name, "deployment name")
+    with pytest.raises(InvalidNameError, match="deployment name"):
+        validate_deployment_name(name)
+
+
+@pytest.mark.parametrize("name", ["order_etl", "a", "A1.b-c_d"])
+def test_old_names_escape_to_themselves(name: str) -> None:
+    """A format-1 registry written before names held spaces reads unchanged."""
+    assert encode_name(name) == name
+
+
+@given(
+    st.text(
+        alphabet=st.characters(blacklist_categories=("Cc", "Cs", "Cf", "Zl", "Zp")),
+        min_size=1,
+        max_size=60,
+    )
+    .filter(lambda n: "@" not in n and not n.isspace())
+    .filter(lambda n: not any(0x7F <= ord(c) <= 0x9F for c in n) and len(encode_name(n)) <= 200)
+)
+@settings(max_examples=200, deadline=None)
+def test_free_form_names_roundtrip(name: str) -> None:
+    assert validate_name(name) == name
+    key = encode_name(name)
+    assert decode_name(key) == name
+    assert "/" not in key and ".." not in key and not key.startswith(".")
 
 
 @given(st.from_regex(r"[A-Za-z0-9][A-Za-z0-9_-]{0,20}(\.[A-Za-z0-9_-]{1,5}){0,3}", fullmatch=True))
@@ -132,5 +174,8 @@ def test_parse_flow_ref() -> None:
     assert parse_flow_ref("order_etl") == ("order_etl", None)
     assert parse_flow_ref("order_etl@2.1.0") == ("order_etl", "2.1.0")
     assert parse_flow_ref("order_etl@a@b") == ("order_etl", "a@b")
+    assert parse_flow_ref("My ETL Flow@1.0 rc") == ("My ETL Flow", "1.0 rc")
     with pytest.raises(InvalidNameError):
-        parse_flow_ref("bad name@1")
+        parse_flow_ref("@1")
+    with pytest.raises(InvalidNameError):
+        parse_flow_ref("bad\tname@1")
