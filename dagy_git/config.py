@@ -39,6 +39,10 @@ class Settings:
     mutable_versions: tuple[str, ...] = ("latest",)
     immutable_versions: bool = False
     config_path: str | None = None  # which file the settings came from
+    # The analyser's: modules whose functions are tasks (`pkg`, `pkg.*`), and the modules
+    # whose `flow`/`task` decorators are dagy's.
+    task_modules: tuple[str, ...] = ()
+    sdk_modules: tuple[str, ...] = ("dagy", "dagy_git")
 
 
 SETTING_KEYS: dict[str, type] = {
@@ -49,11 +53,15 @@ SETTING_KEYS: dict[str, type] = {
     "remote": str,
     "mutable_versions": list,
     "immutable_versions": bool,
+    "task_modules": list,
+    "sdk_modules": list,
 }
 _ROOT_KEYS = (*SETTING_KEYS, "tags", "deployments")
 _TYPE_NAMES = {str: "string", list: "list", bool: "boolean", dict: "table"}
 
 Errors = list[ConfigError]
+# A dotted module name, optionally ending in `.*` (every submodule).
+_MODULE_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*(\.\*)?\Z")
 
 
 # ---------------------------------------------------------------- shared with manifests.py
@@ -156,10 +164,15 @@ def _check_setting(repo_root: Path, key: str, raw: object) -> Any:
         raise ConfigError(f"{value!r} is not a valid tag prefix", hint="e.g. 'dagy/' (ends in '/')")
     if key == "namespace_root":
         return _repo_relative(repo_root, value)
-    if key in ("flow_paths", "mutable_versions"):
+    if key in ("flow_paths", "mutable_versions", "task_modules", "sdk_modules"):
         for item in value:
             if not isinstance(item, str) or not item:
                 raise ConfigError("must be a list of non-empty strings")
+            if key in ("task_modules", "sdk_modules") and not _MODULE_PATTERN.match(item):
+                raise ConfigError(
+                    f"{item!r} is not a module name or pattern",
+                    hint='e.g. "shared_pkg", "shared_pkg.tasks" or "shared_pkg.*"',
+                )
             if key == "mutable_versions":
                 names.validate_version(item)
             elif is_absolute(item) or ".." in item.split("/"):

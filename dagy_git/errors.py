@@ -12,6 +12,8 @@ from pathlib import Path
 class DagyError(Exception):
     """A user-facing error: what went wrong and where, plus an optional hint."""
 
+    level = "error"  # "warning" for problems that do not stop anything (see SpecWarning)
+
     def __init__(
         self,
         message: str,
@@ -50,6 +52,15 @@ class InvalidNameError(DagyError):
 
 class SpecError(DagyError):
     """A flow file the static analyser cannot turn into a FlowSpec."""
+
+
+class SpecWarning(SpecError):
+    """Where a FlowSpec is approximate (a computed option or callee, a cut-off recursion).
+
+    Never raised: collected next to the errors, and fatal only under `validate --strict`.
+    """
+
+    level = "warning"
 
 
 class ConfigError(DagyError):

@@ -1,8 +1,10 @@
 """The data models: the FlowSpec (frozen, it feeds `code_hash`) and the registry records.
 
 `FlowSpec.to_json()` is the exact value that is hashed and stored as `spec.json`: every
-field present, lists in a deterministic order. Adding, removing or renaming a FlowSpec field
-changes every `code_hash`, so the FlowSpec shape is frozen (golden tests pin it).
+format-1 field present, lists in a deterministic order. Removing or renaming a FlowSpec field
+changes every `code_hash`, so the format-1 shape is frozen (golden tests pin it); a field
+added later is left out of the JSON while it holds its default, so unchanged code keeps its
+hash.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from pydantic import (
     Field,
     SerializerFunctionWrapHandler,
     model_serializer,
+    model_validator,
 )
 
 __all__ = [
@@ -41,7 +44,13 @@ class ParameterSpec(_Frozen):
 
 
 class TaskSpec(_Frozen):
-    """One task node of a flow: a call site of a `@task` function."""
+    """One node of a flow: a call site of a `@task` function, or of a `@flow` (a subflow).
+
+    `kind` says which; a subflow names the child flow (`name`) and its `flow_version`, and
+    is not inlined. `mapped` marks a `.map()` call (one node for every mapped run).
+    `options` holds the decorator's (and `.with_options(...)`'s) other keywords as their
+    source text.
+    """
 
     id: str
     name: str
@@ -49,12 +58,29 @@ class TaskSpec(_Frozen):
     module: str | None = None
     description: str | None = None
     retries: int = 0
-    retry_delay_seconds: float = 0.0
+    retry_delay_seconds: float | list[float] = 0.0
     timeout_seconds: float | None = None
+    # Added after format 1: left out of the JSON while they hold their defaults.
+    kind: str = "task"
+    flow_version: str | None = None
+    mapped: bool = False
+    options: dict[str, str] = Field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """The node as JSON: format-1 fields always, later ones only when not default."""
+        return _without_defaults(self.model_dump(mode="json"), _TASK_ADDED)
 
 
-class FlowSpec(_Frozen):
-    """A flow's structure: name, version, parameters, tasks and data-flow edges."""
+class FlowSpec(BaseModel):
+    """A flow's structure: name, version, parameters, tasks and data-flow edges.
+
+    The flow decorator's other keywords (`log_prints=True`, …) are kept as `options`
+    (name → source text), read with `flow_options`. `options` is deliberately an allowed
+    extra rather than a declared field: the declared fields are format 1's, pinned by the
+    golden tests, and an extra is left out of the JSON while it is empty.
+    """
+
+    model_config = ConfigDict(extra="allow", frozen=True)
 
     name: str
     version: str = "latest"
@@ -64,12 +90,47 @@ class FlowSpec(_Frozen):
     tasks: list[TaskSpec] = Field(default_factory=list)
     edges: list[tuple[str, str]] = Field(default_factory=list)
     retries: int = 0
-    retry_delay_seconds: float = 0.0
+    retry_delay_seconds: float | list[float] = 0.0
     timeout_seconds: float | None = None
 
+    @model_validator(mode="after")
+    def _known_extras(self) -> FlowSpec:
+        extra = self.model_extra or {}
+        unknown = sorted(set(extra) - set(_FLOW_ADDED))
+        if unknown:
+            raise ValueError(f"unknown FlowSpec field(s): {', '.join(unknown)}")
+        options = extra.get("options", {})
+        if not isinstance(options, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in options.items()
+        ):
+            raise ValueError("FlowSpec options must map names to source text")
+        return self
+
+    @property
+    def flow_options(self) -> dict[str, str]:
+        """The flow decorator's keywords other than the typed ones, as source text."""
+        options = (self.model_extra or {}).get("options", {})
+        return dict(options)
+
     def to_json(self) -> dict[str, Any]:
-        """The FlowSpec as JSON with every field present (what is hashed and stored)."""
-        return self.model_dump(mode="json")
+        """The FlowSpec as JSON (what is hashed and stored): every format-1 field present,
+        fields added later only when they differ from their default."""
+        out = _without_defaults(self.model_dump(mode="json", exclude={"tasks"}), _FLOW_ADDED)
+        out["tasks"] = [task.to_json() for task in self.tasks]
+        return out
+
+
+# Fields added after format 1 and their defaults; see `_without_defaults`.
+_TASK_ADDED: dict[str, Any] = {"kind": "task", "flow_version": None, "mapped": False, "options": {}}
+_FLOW_ADDED: dict[str, Any] = {"options": {}}
+
+
+def _without_defaults(data: dict[str, Any], added: dict[str, Any]) -> dict[str, Any]:
+    """Drop the later fields that hold their default, so unchanged code keeps its code_hash."""
+    for key, default in added.items():
+        if key in data and data[key] == default:
+            del data[key]
+    return data
 
 
 class _Record(BaseModel):

@@ -2,9 +2,9 @@
 
 This is what lets the pre-commit hook and CI validate and hash flows without the flows' own
 dependencies installed, safely and fast. The SDK's `Flow.build()` calls it too, so every
-entry point computes the same spec and `code_hash`. docs/flows.md describes, for users, the
-subset of Python a flow body may use; anything outside it is a `SpecError` with file, line
-and column, never a silent guess.
+entry point computes the same spec and `code_hash`. docs/flows.md describes, for users, what
+is understood. Problems are errors (the file cannot be specified: `problems`) or warnings
+(the spec is approximate: `warnings`), each with file, line and column.
 """
 
 from __future__ import annotations
@@ -12,20 +12,25 @@ from __future__ import annotations
 import ast
 import functools
 import gc
-from collections.abc import Callable
+import warnings as _warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from dagy_git import hashing
-from dagy_git.analysis.module import ModuleInfo, TaskDef
+from dagy_git.analysis.flows import flow_spec
+from dagy_git.analysis.imports import repo_imports
+from dagy_git.analysis.module import ModuleInfo
 from dagy_git.analysis.pyfiles import display_path as _display_path
-from dagy_git.analysis.pyfiles import parse_module, read_problem, source_lines, source_segment
-from dagy_git.analysis.walker import FlowWalker
-from dagy_git.errors import DagyError, SpecError
-from dagy_git.models import FlowSpec, ParameterSpec, TaskSpec
-from dagy_git.names import validate_name
+from dagy_git.analysis.pyfiles import parse_module, read_problem, source_lines
+from dagy_git.analysis.settings import AnalysisSettings, ModuleSettings
+from dagy_git.errors import SpecError, SpecWarning
+from dagy_git.models import FlowSpec
+
+P = TypeVar("P", bound=SpecError)
 
 __all__ = [
+    "AnalysisSettings",
     "AnalyzedFlow",
     "FileAnalysis",
     "analyze_file",
@@ -39,27 +44,40 @@ _NO_GC_ABOVE = 256 * 1024  # bytes; see analyze_source
 
 @dataclass(frozen=True)
 class AnalyzedFlow:
-    """One flow of a file: its spec, where it is, and its hashes."""
+    """One flow of a file: its spec, where it is, its hashes, and what it depends on.
+
+    `repo_imports`: the repository modules the flow file imports, transitively, as sorted
+    repo-relative paths (the file itself left out); `closure_hash` is computed from them.
+    `warnings`: where this flow's spec is approximate.
+    """
 
     spec: FlowSpec
     path: str
     line: int
     source_file_hash: str
     code_hash: str
+    repo_imports: list[str] = field(default_factory=list)
+    warnings: list[SpecWarning] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
 class FileAnalysis:
-    """Every flow of one file that analysed cleanly, and every problem found."""
+    """Every flow of one file that analysed cleanly, and every problem found.
+
+    `problems` are errors (a flow with one is left out of `flows`); `warnings` say where a
+    spec is approximate and never stop anything (but `validate --strict`).
+    """
 
     path: str
     flows: list[AnalyzedFlow] = field(default_factory=list)
     problems: list[SpecError] = field(default_factory=list)
+    warnings: list[SpecWarning] = field(default_factory=list)
+    repo_imports: list[str] = field(default_factory=list)
 
 
-def mentions_dagy(source: bytes) -> bool:
-    """Whether a file may hold flows at all (cheap: flows must import dagy or dagy_git)."""
-    return b"dagy" in source
+def mentions_dagy(source: bytes, sdk_modules: tuple[str, ...] = ("dagy", "dagy_git")) -> bool:
+    """Whether a file may hold flows at all (cheap: flows must import an SDK module)."""
+    return any(module.split(".")[0].encode() in source for module in sdk_modules)
 
 
 def analyze_source(
@@ -68,8 +86,12 @@ def analyze_source(
     *,
     repo_root: Path | None = None,
     file_path: Path | None = None,
+    settings: ModuleSettings | None = None,
 ) -> FileAnalysis:
-    """Analyse the bytes of one Python file; `file_path` lets imports of tasks be followed."""
+    """Analyse the bytes of one Python file; `file_path` lets imports of tasks be followed.
+
+    `settings`: the repository's (`sdk_modules`, `task_modules`); the defaults when None.
+    """
     problem = read_problem(source, path)
     if problem is not None:
         return FileAnalysis(path, [], [problem])
@@ -80,14 +102,20 @@ def analyze_source(
     if pause_gc:
         gc.disable()
     try:
-        return _analyze_text(text, source, path, repo_root, file_path)
+        return _analyze_text(
+            text, source, path, repo_root, file_path, AnalysisSettings.of(settings)
+        )
     finally:
         if pause_gc:
             gc.enable()
 
 
 def analyze_file(
-    file_path: Path, *, repo_root: Path | None = None, display_path: str | None = None
+    file_path: Path,
+    *,
+    repo_root: Path | None = None,
+    display_path: str | None = None,
+    settings: ModuleSettings | None = None,
 ) -> FileAnalysis:
     """Analyse one file on disk; paths in results are `display_path` or repo-relative."""
     path = display_path or _display_path(file_path, repo_root)
@@ -95,14 +123,22 @@ def analyze_file(
         source = Path(file_path).read_bytes()
     except OSError as exc:
         return FileAnalysis(path, [], [SpecError(f"cannot read file: {exc.strerror}", path=path)])
-    return analyze_source(source, path, repo_root=repo_root, file_path=Path(file_path))
+    return analyze_source(
+        source, path, repo_root=repo_root, file_path=Path(file_path), settings=settings
+    )
 
 
 def build_flows(
-    file_path: Path, *, repo_root: Path | None = None, display_path: str | None = None
+    file_path: Path,
+    *,
+    repo_root: Path | None = None,
+    display_path: str | None = None,
+    settings: ModuleSettings | None = None,
 ) -> list[AnalyzedFlow]:
-    """The flows of a file; raises its first problem (a `SpecError`) if it has any."""
-    result = analyze_file(file_path, repo_root=repo_root, display_path=display_path)
+    """The flows of a file; raises its first error (a `SpecError`) if it has any."""
+    result = analyze_file(
+        file_path, repo_root=repo_root, display_path=display_path, settings=settings
+    )
     if result.problems:
         raise result.problems[0]
     return result.flows
@@ -110,25 +146,33 @@ def build_flows(
 
 # -- internals ------------------------------------------------------------------------------
 def _analyze_text(
-    text: str, source: bytes, path: str, repo_root: Path | None, file_path: Path | None
+    text: str,
+    source: bytes,
+    path: str,
+    repo_root: Path | None,
+    file_path: Path | None,
+    settings: AnalysisSettings,
 ) -> FileAnalysis:
     try:
         tree = parse_module(text, path)
+        problem = _compile_problem(tree, path)
     except SyntaxError as exc:
-        return FileAnalysis(
-            path,
-            [],
-            [SpecError(f"syntax error: {exc.msg}", path=path, line=exc.lineno, col=exc.offset)],
-        )
-    except (ValueError, RecursionError, MemoryError) as exc:
-        return FileAnalysis(path, [], [SpecError(f"cannot be parsed: {exc}", path=path)])
-    mod = ModuleInfo(tree, text, path, file_path, repo_root)
+        problem = SpecError(f"syntax error: {exc.msg}", path=path, line=exc.lineno, col=exc.offset)
+    except RecursionError:
+        problem = SpecError("cannot be parsed: too deeply nested", path=path)
+    except (ValueError, MemoryError, OverflowError) as exc:
+        problem = SpecError(f"cannot be parsed: {exc or type(exc).__name__}", path=path)
+    if problem is not None:
+        return FileAnalysis(path, [], [problem])
+    mod = ModuleInfo(tree, text, path, file_path, repo_root, settings)
     problems: list[SpecError] = []
+    warnings: list[SpecWarning] = []
     flows: list[AnalyzedFlow] = []
     source_hash = hashing.source_file_hash(source)
     seen: dict[tuple[str, str], int] = {}
     lines = functools.cache(lambda: source_lines(text))  # split once, and only if needed
-    for fn in mod.functions:
+    imports: list[str] | None = None
+    for fn, cls in _decorated(mod):
         kinds = {k for d in fn.decorator_list if (k := mod.decorator_kind(d))}
         if len(kinds) > 1:
             problems.append(mod.error(f"{fn.name!r} cannot be both a @task and a @flow", fn))
@@ -136,19 +180,22 @@ def _analyze_text(
         found = mod.dagy_decorator(fn)
         if found is None:
             continue
-        if found[0] == "task":
-            task = mod.task_def(fn)
-            if not isinstance(task, TaskDef):
-                problems.extend(task)
+        if found[0] == "task" or cls is not None:
+            definition = mod.definition(fn, cls)
+            if isinstance(definition, list):
+                problems += definition
+            warnings += mod.definition_warnings(fn)
             continue
         flow_problems: list[SpecError] = []
+        flow_warnings: list[SpecWarning] = []
         try:
-            analyzed = _analyze_flow(mod, fn, found[1], source_hash, lines, flow_problems)
+            spec = flow_spec(mod, fn, lines, flow_problems, flow_warnings)
         except RecursionError:
             flow_problems.append(mod.error("flow is too deeply nested to analyse", fn))
-            analyzed = None
-        if analyzed is not None and not flow_problems:
-            key = (analyzed.spec.name, analyzed.spec.version)
+            spec = None
+        warnings += flow_warnings
+        if spec is not None and not flow_problems:
+            key = (spec.name, spec.version)
             if key in seen:
                 flow_problems.append(
                     mod.error(
@@ -160,142 +207,58 @@ def _analyze_text(
                 )
             else:
                 seen[key] = fn.lineno
-                flows.append(analyzed)
-        problems.extend(flow_problems)
-    problems.sort(key=lambda p: (p.path != path, p.line or 0, p.col or 0))
-    return FileAnalysis(path, flows, problems)
-
-
-def _analyze_flow(
-    mod: ModuleInfo,
-    fn: ast.FunctionDef | ast.AsyncFunctionDef,
-    deco: ast.expr,
-    source_hash: str,
-    lines: Callable[[], list[str]],
-    problems: list[SpecError],
-) -> AnalyzedFlow | None:
-    opts = mod.options("flow", deco, problems)
-    if isinstance(fn, ast.AsyncFunctionDef):
-        problems.append(mod.error(f"async flow {fn.name!r} is not supported", fn))
-    if "name" not in opts:
-        try:
-            validate_name(fn.name, "flow name")
-        except DagyError as exc:
-            problems.append(
-                mod.error(exc.message, fn, hint="give it a valid name: @flow(name=...)")
-            )
-    parameters = _parameters(mod, fn, lines, problems)
-    walker = FlowWalker(mod, fn)
-    walker.run()
-    problems.extend(walker.problems)
-    tasks = [
-        TaskSpec(
-            id=node_id,
-            name=task.name,
-            function=task.function,
-            module=module,
-            description=task.description,
-            retries=task.retries,
-            retry_delay_seconds=task.retry_delay_seconds,
-            timeout_seconds=task.timeout_seconds,
-        )
-        for node_id, task, module in walker.nodes
-    ]
-    edges = sorted({(up, down) for down, ups in walker.upstreams.items() for up in ups})
-    cycle = _find_cycle([t.id for t in tasks], edges)
-    if cycle:
-        problems.append(
-            mod.error(
-                "cycle: " + " -> ".join(cycle),
-                fn,
-                hint="a task whose result feeds itself through a loop is a cycle; "
-                "a flow must be a DAG",
-            )
-        )
-    if problems:
-        return None
-    timeout = opts.get("timeout_seconds")
-    spec = FlowSpec(
-        name=str(opts.get("name", fn.name)),
-        version=str(opts.get("version", "latest")),
-        function=fn.name,
-        description=opts.get("description"),
-        parameters=parameters,
-        tasks=tasks,
-        edges=edges,
-        retries=opts.get("retries", 0),
-        retry_delay_seconds=opts.get("retry_delay_seconds", 0.0),
-        timeout_seconds=timeout,
-    )
-    return AnalyzedFlow(
-        spec=spec,
-        path=mod.path,
-        line=fn.lineno,
-        source_file_hash=source_hash,
-        code_hash=hashing.code_hash(spec.to_json(), source_hash),
-    )
-
-
-def _parameters(
-    mod: ModuleInfo,
-    fn: ast.FunctionDef | ast.AsyncFunctionDef,
-    lines: Callable[[], list[str]],
-    problems: list[SpecError],
-) -> list[ParameterSpec]:
-    """The flow's parameters; annotation and default as their exact source text.
-
-    Not `ast.unparse`: its text differs between Python versions, and the spec (so the
-    code_hash) must not depend on which Python computed it. The exact text costs no
-    stability: any edit to it changes the file's hash, and so the code_hash, anyway.
-    """
-    args = fn.args
-    for star, what in ((args.vararg, "*"), (args.kwarg, "**")):
-        if star is not None:
-            problems.append(
-                mod.error(
-                    f"flow {fn.name!r} takes {what}{star.arg}; flow parameters must be named",
-                    star,
+                if imports is None:
+                    imports = repo_imports(mod)
+                flows.append(
+                    AnalyzedFlow(
+                        spec=spec,
+                        path=mod.path,
+                        line=fn.lineno,
+                        source_file_hash=source_hash,
+                        code_hash=hashing.code_hash(spec.to_json(), source_hash),
+                        repo_imports=imports,
+                        warnings=_sorted(flow_warnings, path),
+                    )
                 )
-            )
-    positional = [*args.posonlyargs, *args.args]
-    defaults: list[ast.expr | None] = [None] * (len(positional) - len(args.defaults))
-    defaults += args.defaults
-    pairs = [
-        *zip(positional, defaults, strict=True),
-        *zip(args.kwonlyargs, args.kw_defaults, strict=True),
-    ]
-    return [
-        ParameterSpec(
-            name=arg.arg,
-            annotation=None if arg.annotation is None else source_segment(lines(), arg.annotation),
-            default=None if default is None else source_segment(lines(), default),
-            required=default is None,
-        )
-        for arg, default in pairs
-    ]
+        problems.extend(flow_problems)
+    return FileAnalysis(
+        path,
+        flows,
+        _sorted(problems, path),
+        _sorted(warnings, path),
+        imports if imports is not None else [],
+    )
 
 
-def _find_cycle(nodes: list[str], edges: list[tuple[str, str]]) -> list[str] | None:
-    """One cycle of the edge graph as a path `a, b, a` (self edges included), or None."""
-    graph: dict[str, list[str]] = {n: [] for n in nodes}
-    for up, down in edges:
-        graph.setdefault(up, []).append(down)
-    state: dict[str, int] = {}  # 1 = on the current path, 2 = done
-    for start in graph:
-        if start in state:
-            continue
-        path = [start]
-        state[start] = 1
-        stack = [iter(graph[start])]
-        while stack:
-            nxt = next(stack[-1], None)
-            if nxt is None:
-                state[path.pop()] = 2
-                stack.pop()
-            elif state.get(nxt) == 1:
-                return [*path[path.index(nxt) :], nxt]
-            elif nxt not in state:
-                state[nxt] = 1
-                path.append(nxt)
-                stack.append(iter(graph.get(nxt, [])))
+def _decorated(
+    mod: ModuleInfo,
+) -> list[tuple[ast.FunctionDef | ast.AsyncFunctionDef, ast.ClassDef | None]]:
+    """Top-level functions, then methods of top-level classes, in source order."""
+    out: list[tuple[ast.FunctionDef | ast.AsyncFunctionDef, ast.ClassDef | None]] = [
+        (fn, None) for fn in mod.functions
+    ]
+    for cls in mod.classes:
+        out += [
+            (stmt, cls)
+            for stmt in cls.body
+            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and stmt.decorator_list
+        ]
+    return sorted(out, key=lambda pair: pair[0].lineno)
+
+
+def _compile_problem(tree: ast.Module, path: str) -> SpecError | None:
+    """What CPython itself refuses to compile (`await` outside async, `return` outside a
+    function, a name used before its `global`, a repeated keyword…), never executing."""
+    try:
+        with _warnings.catch_warnings():
+            _warnings.simplefilter("ignore")
+            compile(tree, path, "exec", dont_inherit=True)
+    except SyntaxError as exc:
+        return SpecError(exc.msg, path=path, line=exc.lineno, col=exc.offset)
     return None
+
+
+def _sorted(found: list[P], path: str) -> list[P]:
+    """Problems of this file first, then those located in other modules; by position."""
+    return sorted(found, key=lambda p: (p.path != path, p.path or "", p.line or 0, p.col or 0))
+

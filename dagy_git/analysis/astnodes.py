@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Callable, Container, Iterable
 
-__all__ = ["children", "dotted", "local_names", "pairwise", "referents"]
+__all__ = ["children", "dotted", "local_names", "pairwise", "param_names", "referents"]
 
 
 def dotted(node: ast.expr) -> tuple[str, ...] | None:
@@ -95,15 +95,21 @@ def referents(node: ast.expr, local: Container[str], fresh: Callable[[ast.Call],
     return out
 
 
-def local_names(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
-    """Names local to the flow function (Python scoping: bound anywhere in its body).
-
-    Only statements and their targets are visited, not every expression, to stay cheap; a
-    walrus (`:=`) target becomes local when the walk reaches it.
-    """
+def param_names(fn: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> set[str]:
+    """The names of a function's parameters."""
     args = fn.args
     names = {a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)}
-    names |= {a.arg for a in (args.vararg, args.kwarg) if a is not None}
+    return names | {a.arg for a in (args.vararg, args.kwarg) if a is not None}
+
+
+def local_names(fn: ast.FunctionDef | ast.AsyncFunctionDef, *, params: bool = True) -> set[str]:
+    """Names local to a function (Python scoping: bound anywhere in its body).
+
+    Only statements and their targets are visited, not every expression, to stay cheap; a
+    walrus (`:=`) target becomes local when the walk reaches it. Without `params`, only
+    the names its body binds (a parameter among them is rebound somewhere).
+    """
+    names = param_names(fn) if params else set()
     declared_global: set[str] = set()
     stack: list[ast.AST] = list(fn.body)
     while stack:

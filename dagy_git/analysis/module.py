@@ -3,57 +3,80 @@
 Nothing here imports or runs user code: modules are read with `ast` only. `ModuleInfo` is the
 symbol table of one module's top level (imports, constants, functions, classes) and answers
 "what is this name?" for the flow walker, following imports into other modules of the same
-repository. Parsed modules are cached by (path, mtime, size), so a repository's shared task
-module is parsed once however many flow files import it.
+repository. Parsed modules are cached by (path, mtime, size, settings), so a repository's
+shared task module is parsed once however many flow files import it.
 """
 
 from __future__ import annotations
 
 import ast
+import dataclasses
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
+from dagy_git.analysis.decorators import Options, read_options
 from dagy_git.analysis.pyfiles import display_path, find_module, line_col, parse_module
-from dagy_git.analysis.pynames import BUILTINS, DAGY_MODULES, STDLIB
-from dagy_git.errors import DagyError, SpecError
+from dagy_git.analysis.pynames import BUILTINS, STDLIB
+from dagy_git.analysis.settings import DEFAULT, AnalysisSettings
+from dagy_git.errors import DagyError, SpecError, SpecWarning
 from dagy_git.names import validate_name
-from dagy_git.options import FLOW_OPTIONS, MISSING, TASK_OPTIONS, check_option, literal
+from dagy_git.options import MISSING, literal
 
-__all__ = ["ModuleInfo", "Symbol", "TaskDef", "load_module"]
+__all__ = ["FORMS", "ModuleInfo", "Symbol", "TaskDef", "load_module"]
 
 _CACHE_SIZE = 256
+# How a task or flow may be called besides directly: `t.submit(x)`, `t.map(xs)`, `t.fn(x)`,
+# `t.with_options(...)(x)`.
+FORMS = frozenset({"submit", "map", "fn", "with_options"})
+
+Fn = ast.FunctionDef | ast.AsyncFunctionDef
 
 
 @dataclass(frozen=True)
 class TaskDef:
-    """A `@task` function as declared: its name and options, not yet a call site."""
+    """A `@task` (or, with kind "flow", a `@flow`) as declared: not yet a call site."""
 
     function: str
     name: str
     description: str | None = None
     retries: int = 0
-    retry_delay_seconds: float = 0.0
+    retry_delay_seconds: float | tuple[float, ...] = 0.0
     timeout_seconds: float | None = None
+    kind: str = "task"
+    version: str | None = None  # a flow's version
+    options: tuple[tuple[str, str], ...] = ()
+
+    def with_options(self, opts: Options) -> TaskDef:
+        """This definition with `.with_options(...)` applied (typed fields and text merged)."""
+        typed = {k: tuple(v) if isinstance(v, list) else v for k, v in opts.typed.items()}
+        merged = dict(self.options) | opts.text
+        for key in typed:
+            merged.pop(key, None)  # a typed value given now replaces text kept before
+        return dataclasses.replace(self, **typed, options=tuple(sorted(merged.items())))  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
 class Symbol:
     """What a name (or dotted name) means to a flow body.
 
-    kind: ``task`` · ``flow`` · ``function`` (a plain function of the repository) · ``class``
-    · ``module`` · ``value`` (a module-level variable or constant) · ``external`` (from the
-    standard library, dagy itself or another non-repository module that may be called freely)
-    · ``missing`` (cannot be found; `detail` says why) · ``broken`` (found, but its
-    definition has problems; `detail` says which) · ``opaque`` (an attribute of a task or
-    flow, such as `extract.submit`, whose meaning we cannot know).
+    kind: ``task`` · ``flow`` (`task` holds the definition, `form` a calling form such as
+    "submit") · ``function`` (a plain function of the repository, `fn` in `owner`) ·
+    ``class`` (`cls` in `owner`) · ``module`` · ``value`` (a module-level variable) ·
+    ``external`` (the standard library, the SDK or any module outside the repository:
+    ordinary code) · ``missing`` (not defined anywhere; `detail` says why) · ``broken``
+    (a task whose definition has errors; `detail` says where).
     """
 
     kind: str
     task: TaskDef | None = None
     module: str | None = None
     detail: str = ""
+    form: str | None = None
+    fn: Fn | None = None
+    cls: ast.ClassDef | None = None
+    owner: ModuleInfo | None = None
 
 
 class ModuleInfo:
@@ -66,22 +89,28 @@ class ModuleInfo:
         path: str,
         file_path: Path | None,
         repo_root: Path | None,
+        settings: AnalysisSettings = DEFAULT,
     ) -> None:
         self.text = text
         self.path = path
         self.file_path = file_path
         self.repo_root = repo_root
+        self.settings = settings
         self.flow_aliases: set[str] = set()
         self.task_aliases: set[str] = set()
-        self.dagy_aliases: set[str] = set()
-        self.star_import = False
+        self.sdk_aliases: dict[str, str] = {}  # local name -> SDK module
+        self.star_imports: list[tuple[str, int]] = []
         # name -> ("function", node) | ("class", node) | ("import", (module, attr, level))
-        #         | ("constant", (value, line)) | ("value", None)
+        #         | ("constant", (value, line)) | ("value", None) | ("derived", call)
         self.bindings: dict[str, tuple[str, object]] = {}
-        self.functions: list[ast.FunctionDef | ast.AsyncFunctionDef] = []
-        self._tasks: dict[str, TaskDef | list[SpecError]] = {}
+        self.functions: list[Fn] = []
+        self.classes: list[ast.ClassDef] = []
+        self.imports: list[tuple[str, int]] = []  # every import, for the closure
+        self._defs: dict[int, TaskDef | list[SpecError]] = {}
+        self._def_warnings: dict[int, list[SpecWarning]] = {}
         self._symbols: dict[tuple[str, ...], Symbol] = {}
         self._found: dict[tuple[str, int], Path | None] = {}
+        self._lines: list[str] | None = None
         for stmt in tree.body:
             self._scan(stmt, top=True)
 
@@ -95,8 +124,9 @@ class ModuleInfo:
     def _scan(self, stmt: ast.stmt, *, top: bool) -> None:
         if isinstance(stmt, ast.Import):
             for alias in stmt.names:
-                if alias.name in DAGY_MODULES:
-                    self.dagy_aliases.add(alias.asname or alias.name)
+                self.imports.append((alias.name, 0))
+                if self.settings.is_sdk(alias.name):
+                    self.sdk_aliases[alias.asname or alias.name] = alias.name
                 if alias.asname:
                     self._bind(alias.asname, "import", (alias.name, None, 0))
                 else:
@@ -104,16 +134,19 @@ class ModuleInfo:
                     self._bind(root, "import", (root, None, 0))
         elif isinstance(stmt, ast.ImportFrom):
             module = stmt.module or ""
+            self.imports.append((module, stmt.level))
+            sdk = stmt.level == 0 and self.settings.is_sdk(module)
             for alias in stmt.names:
                 if alias.name == "*":
-                    self.star_import = True
+                    self.star_imports.append((module, stmt.level))
                     continue
+                if stmt.level > 0 or module:
+                    self.imports.append((f"{module}.{alias.name}" if module else alias.name, stmt.level))
                 local = alias.asname or alias.name
-                if stmt.level == 0 and module in DAGY_MODULES:
-                    if alias.name == "flow":
-                        self.flow_aliases.add(local)
-                    elif alias.name == "task":
-                        self.task_aliases.add(local)
+                if sdk and alias.name == "flow":
+                    self.flow_aliases.add(local)
+                elif sdk and alias.name == "task":
+                    self.task_aliases.add(local)
                 self._bind(local, "import", (module, alias.name, stmt.level))
         elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
             if top:
@@ -121,16 +154,23 @@ class ModuleInfo:
                 self.functions.append(stmt)
             else:
                 self._bind(stmt.name, "value")
+            self._nested_imports(stmt)
         elif isinstance(stmt, ast.ClassDef):
             self._bind(stmt.name, "class" if top else "value", stmt)
+            if top:
+                self.classes.append(stmt)
+            self._nested_imports(stmt)
         elif isinstance(stmt, (ast.Assign, ast.AnnAssign)):
             targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
             if stmt.value is None:
                 return
             value = literal(stmt.value)
+            derived = top and _is_with_options(stmt.value)
             for target in targets:
                 if isinstance(target, ast.Name) and top and value is not MISSING:
                     self._bind(target.id, "constant", (value, stmt.lineno))
+                elif isinstance(target, ast.Name) and derived:
+                    self._bind(target.id, "derived", stmt.value)
                 else:
                     for name in _stored_names(target):
                         self._bind(name, "value")
@@ -149,13 +189,52 @@ class ModuleInfo:
                 for child in block:
                     self._scan(child, top=False)
 
-    # -- positions and errors -----------------------------------------------------------
+    def _nested_imports(self, node: ast.stmt) -> None:
+        """Imports inside functions and classes (lazy imports) belong to the closure too."""
+        stack = list(getattr(node, "body", []))
+        while stack:
+            stmt = stack.pop()
+            if isinstance(stmt, ast.Import):
+                self.imports += [(alias.name, 0) for alias in stmt.names]
+            elif isinstance(stmt, ast.ImportFrom):
+                module = stmt.module or ""
+                self.imports.append((module, stmt.level))
+                self.imports += [
+                    (f"{module}.{a.name}" if module else a.name, stmt.level)
+                    for a in stmt.names
+                    if a.name != "*"
+                ]
+            else:
+                for name in ("body", "orelse", "finalbody", "handlers", "cases"):
+                    stack.extend(getattr(stmt, name, ()))
+
+    # -- positions, text and problems ---------------------------------------------------
     def error(self, message: str, node: ast.AST | None, hint: str | None = None) -> SpecError:
         """A SpecError located at `node` in this module."""
         if node is None:
             return SpecError(message, hint=hint, path=self.path)
         line, col = line_col(self.text, node)
         return SpecError(message, hint=hint, path=self.path, line=line, col=col)
+
+    def warning(self, message: str, node: ast.AST | None, hint: str | None = None) -> SpecWarning:
+        """A SpecWarning (the spec is approximate) located at `node` in this module."""
+        line, col = line_col(self.text, node) if node is not None else (None, None)
+        return SpecWarning(message, hint=hint, path=self.path, line=line, col=col)
+
+    def segment(self, node: ast.expr) -> str:
+        """The exact source text of `node` (line endings as `\\n`)."""
+        from dagy_git.analysis.pyfiles import source_lines, source_segment
+
+        if self._lines is None:
+            self._lines = source_lines(self.text)
+        return source_segment(self._lines, node)
+
+    def constant(self, node: ast.Name) -> object:
+        """The value of a module-level constant assigned before `node`, else MISSING."""
+        kind, value = self.bindings.get(node.id, ("missing", None))
+        if kind == "constant" and isinstance(value, tuple) and value[1] < node.lineno:
+            return value[0]
+        return MISSING
 
     # -- decorators ---------------------------------------------------------------------
     def decorator_kind(self, expr: ast.expr) -> str | None:
@@ -166,115 +245,77 @@ class ModuleInfo:
                 return "task"
             if func.id in self.flow_aliases:
                 return "flow"
-        elif (
-            isinstance(func, ast.Attribute)
-            and isinstance(func.value, ast.Name)
-            and func.value.id in self.dagy_aliases
-            and func.attr in ("task", "flow")
-        ):
-            return func.attr
+        elif isinstance(func, ast.Attribute) and func.attr in ("task", "flow"):
+            parts: list[str] = []
+            node: ast.expr = func.value
+            while isinstance(node, ast.Attribute):
+                parts.append(node.attr)
+                node = node.value
+            if isinstance(node, ast.Name) and node.id in self.sdk_aliases:
+                module = ".".join([self.sdk_aliases[node.id], *reversed(parts)])
+                if self.settings.is_sdk(module):
+                    return func.attr
         return None
 
-    def dagy_decorator(
-        self, fn: ast.FunctionDef | ast.AsyncFunctionDef
-    ) -> tuple[str, ast.expr] | None:
+    def dagy_decorator(self, fn: Fn) -> tuple[str, ast.expr] | None:
         """The (kind, decorator) of a function's dagy decorator, or None for a plain one."""
-        found = [(k, d) for d in fn.decorator_list if (k := self.decorator_kind(d))]
-        return found[0] if found else None
+        for deco in fn.decorator_list:
+            kind = self.decorator_kind(deco)
+            if kind:
+                return kind, deco
+        return None
 
-    def options(self, kind: str, deco: ast.expr, errors: list[SpecError]) -> dict[str, object]:
-        """The keyword options of a decorator, validated; problems go to `errors`."""
+    def options(self, kind: str, deco: ast.expr) -> Options:
+        """The options of a `@task`/`@flow` decorator (bare: none)."""
         if not isinstance(deco, ast.Call):
-            return {}
-        if deco.args:
-            errors.append(
-                self.error(
-                    f"@{kind} options must be given as keywords",
-                    deco.args[0],
-                    hint=f"e.g. @{kind}(name=...)",
-                )
-            )
-        allowed = TASK_OPTIONS if kind == "task" else FLOW_OPTIONS
-        result: dict[str, object] = {}
-        for kw in deco.keywords:
-            if kw.arg is None:
-                errors.append(self.error(f"@{kind}(**options) cannot be read statically", kw))
-                continue
-            if kw.arg not in allowed:
-                errors.append(
-                    self.error(
-                        f"unknown @{kind} option {kw.arg!r}",
-                        kw,
-                        hint=f"@{kind} accepts {', '.join(allowed)}",
-                    )
-                )
-                continue
-            value = self.option_value(kw.value, kw.arg, errors)
-            if value is MISSING:
-                continue
-            try:
-                result[kw.arg] = check_option(kind, kw.arg, value)
-            except DagyError as exc:
-                errors.append(self.error(f"@{kind} {exc.message}", kw.value, hint=exc.hint))
-        return result
+            return Options()
+        return read_options(kind, self, deco.args, deco.keywords)
 
-    def option_value(self, node: ast.expr, key: str, errors: list[SpecError]) -> object:
-        """A literal, or a module-level constant assigned before `node`; else an error."""
-        if isinstance(node, ast.Name):
-            kind, value = self.bindings.get(node.id, ("missing", None))
-            if kind == "constant" and isinstance(value, tuple):
-                constant, line = value
-                if line < node.lineno:
-                    return constant
-                errors.append(self.error(f"{node.id!r} is assigned after it is used", node))
-                return MISSING
-            errors.append(
-                self.error(
-                    f"option {key}: {node.id!r} is not a module-level constant",
-                    node,
-                    hint="use a literal, or a name assigned once at the top level to a literal",
-                )
-            )
-            return MISSING
-        value = literal(node)
-        if value is MISSING:
-            errors.append(
-                self.error(
-                    f"option {key} must be a literal or a module-level constant",
-                    node,
-                    hint="the value is read without running the code",
-                )
-            )
-        return value
-
-    def task_def(self, fn: ast.FunctionDef | ast.AsyncFunctionDef) -> TaskDef | list[SpecError]:
-        """The TaskDef of a `@task` function of this module, or its problems (memoised)."""
-        cached = self._tasks.get(fn.name)
+    def definition(self, fn: Fn, cls: ast.ClassDef | None = None) -> TaskDef | list[SpecError]:
+        """The TaskDef of a `@task`/`@flow` function of this module, or its errors (memoised)."""
+        cached = self._defs.get(id(fn))
         if cached is not None:
             return cached
-        errors: list[SpecError] = []
         found = self.dagy_decorator(fn)
-        opts = self.options("task", found[1], errors) if found else {}
-        if isinstance(fn, ast.AsyncFunctionDef):
-            errors.append(self.error(f"async task {fn.name!r} is not supported", fn))
-        name = opts.get("name", fn.name)
-        if "name" not in opts:
+        kind, deco = found if found else ("task", fn)
+        opts = self.options(kind, deco)
+        function = f"{cls.name}.{fn.name}" if cls is not None else fn.name
+        typed = opts.typed
+        if "name" not in typed and "name" not in opts.text:
             try:
-                validate_name(fn.name, "task name")
+                validate_name(fn.name, f"{kind} name")
             except DagyError as exc:
-                errors.append(
-                    self.error(exc.message, fn, hint="give it a valid name: @task(name=...)")
+                opts.errors.append(
+                    self.error(exc.message, fn, hint=f"give it a valid name: @{kind}(name=...)")
                 )
-        result: TaskDef | list[SpecError] = errors or TaskDef(
-            function=fn.name,
-            name=str(name),
-            description=opts.get("description"),  # type: ignore[arg-type]
-            retries=opts.get("retries", 0),  # type: ignore[arg-type]
-            retry_delay_seconds=opts.get("retry_delay_seconds", 0.0),  # type: ignore[arg-type]
-            timeout_seconds=opts.get("timeout_seconds"),  # type: ignore[arg-type]
+        delay = typed.get("retry_delay_seconds", 0.0)
+        result: TaskDef | list[SpecError] = opts.errors or TaskDef(
+            function=function,
+            name=str(typed.get("name", fn.name)),
+            description=typed.get("description"),  # type: ignore[arg-type]
+            retries=typed.get("retries", 0),  # type: ignore[arg-type]
+            retry_delay_seconds=tuple(delay) if isinstance(delay, list) else delay,  # type: ignore[arg-type]
+            timeout_seconds=typed.get("timeout_seconds"),  # type: ignore[arg-type]
+            kind=kind,
+            version=str(typed.get("version", "latest")) if kind == "flow" else None,
+            options=tuple(sorted(opts.text.items())),
         )
-        self._tasks[fn.name] = result
+        self._defs[id(fn)] = result
+        self._def_warnings[id(fn)] = opts.warnings
         return result
+
+    def definition_warnings(self, fn: Fn) -> list[SpecWarning]:
+        """The warnings of a definition read by `definition` (computed options)."""
+        return self._def_warnings.get(id(fn), [])
+
+    def task_methods(self) -> dict[str, ast.ClassDef]:
+        """`@task` methods of this module's classes: method name -> class."""
+        out: dict[str, ast.ClassDef] = {}
+        for cls in self.classes:
+            for stmt in cls.body:
+                if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and self.dagy_decorator(stmt):
+                    out.setdefault(stmt.name, cls)
+        return out
 
     # -- resolving names ----------------------------------------------------------------
     def symbol(self, dotted: tuple[str, ...], depth: int = 0) -> Symbol:
@@ -289,37 +330,68 @@ class ModuleInfo:
         head, rest = dotted[0], dotted[1:]
         kind, value = self.bindings.get(head, ("missing", None))
         if kind == "function" and isinstance(value, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            return self._function_symbol(value, rest)
-        if kind == "class":
-            return Symbol("class")
+            return self.function_symbol(value, rest)
+        if kind == "class" and isinstance(value, ast.ClassDef):
+            if not rest:
+                return Symbol("class", cls=value, owner=self)
+            return self.method_symbol(value, rest)
+        if kind == "derived" and isinstance(value, ast.Call):
+            return self._derived_symbol(value, rest, depth)
         if kind in ("constant", "value"):
             return Symbol("value")
         if kind == "import" and isinstance(value, tuple):
             module, attr, level = value
             return self._import_symbol(module, attr, level, rest, depth)
-        if self.star_import:
-            return Symbol("missing", detail=f"{head!r} may come from a `*` import")
+        for module, level in self.star_imports:
+            found = self._module_symbol(module, level, dotted, depth)
+            if found.kind not in ("missing", "external"):
+                return found
         if head in BUILTINS:
             return Symbol("external")
+        if self.star_imports:
+            return Symbol("external", detail=f"{head!r} may come from a `*` import")
         return Symbol("missing", detail=f"{head!r} is not defined or imported in {self.path}")
 
-    def _function_symbol(
-        self, fn: ast.FunctionDef | ast.AsyncFunctionDef, rest: tuple[str, ...]
-    ) -> Symbol:
+    def function_symbol(self, fn: Fn, rest: tuple[str, ...], cls: ast.ClassDef | None = None) -> Symbol:
+        """A function of this module, seen through `rest` (`.submit`, `.map`, …)."""
         found = self.dagy_decorator(fn)
-        if rest:
-            if found is None:
-                return Symbol("value")
-            # `extract.submit(...)`: we cannot tell what an attribute of a task does.
-            return Symbol("opaque", detail=f"{fn.name!r} is a @{found[0]}; call it directly")
         if found is None:
-            return Symbol("function")
-        if found[0] == "flow":
-            return Symbol("flow")
-        task = self.task_def(fn)
-        if isinstance(task, TaskDef):
-            return Symbol("task", task=task)
-        return Symbol("broken", detail="; ".join(str(e) for e in task))
+            return Symbol("function", fn=fn, owner=self) if not rest else Symbol("value")
+        form = None
+        if rest:
+            if len(rest) != 1 or rest[0] not in FORMS:
+                return Symbol("value")  # `extract.name`, `extract.retries`: attributes
+            form = rest[0]
+        definition = self.definition(fn, cls)
+        if isinstance(definition, list):
+            first = definition[0]
+            return Symbol("broken", detail=f"see {first.location}: {first.message}")
+        return Symbol(found[0], task=definition, form=form, fn=fn, owner=self)
+
+    def method_symbol(self, cls: ast.ClassDef, rest: tuple[str, ...]) -> Symbol:
+        """`Cls.meth` (or `instance.meth`): a `@task` method is a task; others ordinary."""
+        for stmt in cls.body:
+            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and stmt.name == rest[0]:
+                if self.dagy_decorator(stmt) is None:
+                    return Symbol("external")
+                return self.function_symbol(stmt, rest[1:], cls)
+        return Symbol("external")
+
+    def _derived_symbol(self, call: ast.Call, rest: tuple[str, ...], depth: int) -> Symbol:
+        """`fast = extract.with_options(retries=5)` at module level: a task with overrides."""
+        from dagy_git.analysis.astnodes import dotted
+
+        base_chain = dotted(call.func.value) if isinstance(call.func, ast.Attribute) else None
+        base = self.symbol(base_chain, depth + 1) if base_chain and depth < 20 else None
+        if base is None or base.task is None or base.kind not in ("task", "flow") or base.form:
+            return Symbol("value")
+        opts = read_options(base.kind, self, call.args, call.keywords, ".with_options")
+        form = None
+        if rest:
+            if len(rest) != 1 or rest[0] not in FORMS:
+                return Symbol("value")
+            form = rest[0]
+        return dataclasses.replace(base, task=base.task.with_options(opts), form=form)
 
     def _import_symbol(
         self, module: str, attr: str | None, level: int, rest: tuple[str, ...], depth: int
@@ -333,11 +405,7 @@ class ModuleInfo:
         return self._module_symbol(module, level, rest, depth)
 
     def _module_symbol(
-        self,
-        module: str,
-        level: int,
-        rest: tuple[str, ...],
-        depth: int,
+        self, module: str, level: int, rest: tuple[str, ...], depth: int
     ) -> Symbol:
         # Walk `a.b.c` down through submodules as long as they exist in the repository.
         while len(rest) > 1 and self._find(f"{module}.{rest[0]}" if module else rest[0], level):
@@ -345,29 +413,40 @@ class ModuleInfo:
         written = "." * level + module
         path = self._find(module, level)
         if path is None:
-            if level == 0 and module in DAGY_MODULES:
-                return Symbol("external")
-            if level == 0 and module.split(".")[0] in STDLIB:
-                return Symbol("external")
-            if not rest:
-                return Symbol("module")
-            return Symbol(
-                "missing",
-                module=written,
-                detail=f"module {written!r} is not in the repository",
-            )
+            return self._outside(module, level, rest)
         if not rest:
             return Symbol("module", module=written)
-        info = load_module(path, self.repo_root)
+        info = load_module(path, self.repo_root, self.settings)
         if isinstance(info, SpecError):
-            return Symbol("broken", module=written, detail=f"{written!r} cannot be read: {info}")
+            return Symbol("external", module=written, detail=f"{written!r} cannot be read: {info}")
         if depth > 20:  # a re-export chain this long is an import cycle
             return Symbol("missing", module=written, detail="imports nest too deeply")
         found = info.symbol(rest, depth + 1)
         if found.kind == "missing" and rest[0] not in info.bindings:
             return Symbol("missing", module=written, detail=f"{written!r} has no {rest[0]!r}")
         # The module as written in *this* file's import is what the TaskSpec records.
-        return Symbol(found.kind, task=found.task, module=written, detail=found.detail)
+        return dataclasses.replace(found, module=written)
+
+    def _outside(self, module: str, level: int, rest: tuple[str, ...]) -> Symbol:
+        """A module that is not in the repository: ordinary code, or tasks if declared so."""
+        if level > 0:
+            written = "." * level + module
+            return Symbol("missing", module=written, detail=f"module {written!r} is not in the repository")
+        if not rest:
+            return Symbol("module")
+        form = rest[-1] if len(rest) > 1 and rest[-1] in FORMS else None
+        names = rest[:-1] if form else rest
+        owner = ".".join([module, *names[:-1]]) if module else ".".join(names[:-1])
+        if (
+            owner
+            and not self.settings.is_sdk(owner)
+            and self.settings.is_task_module(owner)
+            and not names[-1][:1].isupper()  # `pkg.Client(...)`: a class, not a task
+        ):
+            qualified = f"{owner}.{names[-1]}"
+            task = TaskDef(function=names[-1], name=qualified)
+            return Symbol("task", task=task, module=owner, form=form)
+        return Symbol("external", module=module)
 
     def _find(self, module: str, level: int) -> Path | None:
         key = (module, level)
@@ -379,6 +458,18 @@ class ModuleInfo:
             )
         return self._found[key]
 
+    def find(self, module: str, level: int) -> Path | None:
+        """The repository file of an import of this module (memoised), or None."""
+        return self._find(module, level)
+
+
+def _is_with_options(node: ast.expr) -> bool:
+    return (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "with_options"
+    )
+
 
 def _stored_names(target: ast.expr) -> list[str]:
     return [
@@ -387,17 +478,21 @@ def _stored_names(target: ast.expr) -> list[str]:
 
 
 # -- imported modules, cached ---------------------------------------------------------
-_CACHE: OrderedDict[tuple[str, int, int, str], ModuleInfo | SpecError] = OrderedDict()
+_CACHE: OrderedDict[tuple[str, int, int, str, AnalysisSettings], ModuleInfo | SpecError] = (
+    OrderedDict()
+)
 _CACHE_LOCK = threading.Lock()
 
 
-def load_module(path: Path, repo_root: Path | None) -> ModuleInfo | SpecError:
+def load_module(
+    path: Path, repo_root: Path | None, settings: AnalysisSettings = DEFAULT
+) -> ModuleInfo | SpecError:
     """The ModuleInfo of an imported repository module, cached by (path, mtime, size)."""
     try:
         stat = path.stat()
     except OSError as exc:
         return SpecError(f"cannot read {path}: {exc.strerror}", path=path)
-    key = (str(path), stat.st_mtime_ns, stat.st_size, str(repo_root))
+    key = (str(path), stat.st_mtime_ns, stat.st_size, str(repo_root), settings)
     with _CACHE_LOCK:
         hit = _CACHE.get(key)
         if hit is not None:
@@ -408,7 +503,7 @@ def load_module(path: Path, repo_root: Path | None) -> ModuleInfo | SpecError:
     try:
         text = path.read_bytes().decode("utf-8").removeprefix("\ufeff")
         tree = parse_module(text, display)
-        result = ModuleInfo(tree, text, display, path, repo_root)
+        result = ModuleInfo(tree, text, display, path, repo_root, settings)
     except UnicodeDecodeError:
         result = SpecError("not UTF-8 text", path=display)
     except SyntaxError as exc:

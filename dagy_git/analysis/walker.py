@@ -1,7 +1,8 @@
 """The data-flow walk of one flow body: which task call sites exist and what feeds them.
 
 Statements and expressions are walked in evaluation order against a `FlowEnv` (see
-`_flowenv.py`), which says what each variable carries and which names may share an object.
+`env.py`), which says what each variable carries and which names may share an object; calls
+are `calls.py`'s (a helper the flow calls is walked as a frame of its own, with this class).
 Branches merge (union), and the body is walked again while what a loop carries into its next
 iteration still grows, so a task that feeds itself through a loop shows up as a self edge
 (reported as a cycle by the caller).
@@ -13,38 +14,34 @@ import ast
 import functools
 from collections.abc import Callable, Iterable
 
-from dagy_git.analysis.astnodes import children, dotted, local_names, pairwise, referents
-from dagy_git.analysis.env import EMPTY, Deps, FlowEnv, alias_key, is_alias_key
-from dagy_git.analysis.module import ModuleInfo, Symbol, TaskDef
-from dagy_git.errors import SpecError
+from dagy_git.analysis.astnodes import children, dotted, pairwise, referents
+from dagy_git.analysis.calls import Callee, CallSites
+from dagy_git.analysis.env import EMPTY, Deps, alias_key, is_alias_key
 
 _HINT_DIRECT = "call tasks directly by name in the flow body, e.g. `raw = extract(source)`"
 
 
-class FlowWalker(FlowEnv):
-    """Walk one `@flow` function body; collect task nodes, upstreams and problems."""
-
-    def __init__(self, mod: ModuleInfo, fn: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
-        super().__init__(local_names(fn))
-        self.mod = mod
-        self.fn = fn
-        self.nodes: list[tuple[str, TaskDef, str | None]] = []  # (id, task, module)
-        self.upstreams: dict[str, set[str]] = {}
-        self.problems: list[SpecError] = []
-        self._ids: dict[int, str] = {}
-        self._counts: dict[str, int] = {}
-        self._failed: set[tuple[int, int, str]] = set()
-        self._heads: dict[int, dict[str, Deps]] = {}
-        self._grew = False
+class FlowWalker(CallSites):
+    """Walk one `@flow` function body (or a helper's, as a frame); the nodes, upstreams and
+    problems go to the shared `graph`."""
 
     def run(self) -> None:
-        """Walk the whole body, again while a loop's carried state still grows."""
+        """Walk the whole flow, again while a loop's carried state still grows."""
         while True:
-            self._grew = False
+            self.graph.grew = False
             self.env.clear()
-            self.block(self.fn.body)
-            if not self._grew:
+            self.callables.clear()
+            self.instances.clear()
+            self.walk_body()
+            if not self.graph.grew:
                 return
+
+    def walk_body(self) -> None:
+        """Walk this frame's function body once (a lambda: its expression)."""
+        if isinstance(self.fn, ast.Lambda):
+            self.returns |= self.expr(self.fn.body)
+        else:
+            self.block(self.fn.body)
 
     # -- loops and sharing ----------------------------------------------------------------
     def refs(self, node: ast.expr) -> set[str]:
@@ -53,12 +50,8 @@ class FlowWalker(FlowEnv):
 
     def fresh(self, call: ast.Call) -> bool:
         """Whether `call` is a task call: its result is a new value, shared with nothing."""
-        chain = dotted(call.func)
-        return (
-            chain is not None
-            and chain[0] not in self.locals
-            and self.mod.symbol(chain).kind == "task"
-        )
+        found = self.callee(call.func)
+        return found.kind == "node" and found.form in (None, "submit", "map")
 
     def loop(self, key: ast.stmt, head: Callable[[], object], body: list[ast.stmt]) -> None:
         """Walk a loop body once, from its entry state plus what earlier passes left.
@@ -67,7 +60,7 @@ class FlowWalker(FlowEnv):
         `run` walks the whole flow again. Iterating the whole body rather than each loop to
         its own fixpoint keeps nested loops polynomial instead of exponential.
         """
-        carried = self._heads.setdefault(id(key), {})
+        carried = self.graph.heads.setdefault((*self.path, id(key)), {})
         for name, deps in carried.items():
             self.put(name, self.env.get(name, EMPTY) | deps)
         self.push()
@@ -76,7 +69,7 @@ class FlowWalker(FlowEnv):
         for name, (_, now) in self.pop(restore=True).items():
             if not now <= carried.get(name, EMPTY):
                 carried[name] = carried.get(name, EMPTY) | now
-                self._grew = True
+                self.graph.grew = True
             # After the loop: zero or more iterations ran.
             self.put(name, self.env.get(name, EMPTY) | now)
 
@@ -95,18 +88,25 @@ class FlowWalker(FlowEnv):
             for elt, (deps, refs) in zip(s.targets[0].elts, values, strict=True):  # type: ignore[attr-defined]
                 self.bind(elt, deps, refs=refs)
         elif isinstance(s, ast.Assign):
-            deps = self.expr(s.value)
+            held = self.value_callee(s.value)
+            deps = self.expr(s.value) if held is None else EMPTY
             for target in s.targets:
                 self.bind(target, deps, refs=self.refs(s.value))
+                self.note(target, s.value, held)
         elif isinstance(s, ast.AnnAssign):
             if s.value is not None:
-                self.bind(s.target, self.expr(s.value), refs=self.refs(s.value))
+                held = self.value_callee(s.value)
+                deps = self.expr(s.value) if held is None else EMPTY
+                self.bind(s.target, deps, refs=self.refs(s.value))
+                self.note(s.target, s.value, held)
         elif isinstance(s, ast.AugAssign):
             deps = self.expr(s.value) | self.expr(s.target)
             self.bind(s.target, deps, weak=True, refs=self.refs(s.value))
-        elif isinstance(s, (ast.Expr, ast.Return)):
+        elif isinstance(s, ast.Return):
             if s.value is not None:
-                self.expr(s.value)
+                self.returns |= self.expr(s.value)
+        elif isinstance(s, ast.Expr):
+            self.expr(s.value)
         elif isinstance(s, ast.If):
             self.expr(s.test)
             self.branches([lambda: self.block(s.body), lambda: self.block(s.orelse)])
@@ -131,8 +131,12 @@ class FlowWalker(FlowEnv):
             arms: list[Callable[[], None]] = [lambda: None]
             arms += [functools.partial(self.case, case, subject, refs) for case in s.cases]
             self.branches(arms)
-        elif isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            self.nested(s)
+        elif isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            # A nested def: walked where it is called, as a frame that sees this one.
+            self.put(s.name, EMPTY)
+            self.instances.pop(s.name, None)
+            self.callables[s.name] = Callee("helper", fn=s, owner=self.mod, closure=self)
+        elif isinstance(s, ast.ClassDef):
             self.put(s.name, self.free_deps(s))
         elif isinstance(s, (ast.Import, ast.ImportFrom)):
             for alias in s.names:
@@ -147,6 +151,21 @@ class FlowWalker(FlowEnv):
             for child in ast.iter_child_nodes(s):
                 if isinstance(child, ast.expr):
                     self.expr(child)
+
+    def note(self, target: ast.expr, value: ast.expr, held: Callee | None) -> None:
+        """Remember what a name holds beyond data: a task or helper (`f = extract`,
+        `fast = extract.with_options(...)`), or an instance of a repository class."""
+        if not isinstance(target, ast.Name):
+            return
+        name = target.id
+        self.callables.pop(name, None)
+        self.instances.pop(name, None)
+        if held is not None:
+            self.callables[name] = held
+        elif isinstance(value, ast.Call):
+            made = self.callee(value.func)
+            if made.kind == "class":
+                self.instances[name] = made
 
     def try_(self, s: ast.stmt) -> None:
         """`try`: the handlers may start from any point of the body, `finally` after all."""
@@ -230,8 +249,12 @@ class FlowWalker(FlowEnv):
             self.bind(node.target, deps, refs=self.refs(node.value))
             return deps
         if isinstance(node, ast.Lambda):
-            self.nested(node)
-            return self.free_deps(node)
+            # Not called here: assume it runs (as `df.apply(lambda r: t(r))` would).
+            return self.enter(Callee("helper", fn=node, owner=self.mod, closure=self), node, [], [])
+        if isinstance(node, (ast.Yield, ast.YieldFrom)):
+            deps = self.expr(node.value) if node.value is not None else EMPTY
+            self.returns |= deps
+            return deps
         if isinstance(node, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)):
             return self.comprehension(node)
         out: set[str] = set()
@@ -268,111 +291,17 @@ class FlowWalker(FlowEnv):
                 out |= now
         return frozenset(out)
 
-    def call(self, node: ast.Call) -> Deps:
-        """A call: a task call site becomes a node; other calls pass data through."""
-        args: set[str] = set()
-        waits: set[str] = set()
-        for arg in node.args:
-            args |= self.expr(arg)
-        for kw in node.keywords:
-            (waits if kw.arg == "wait_for" else args).update(self.expr(kw.value))
-        func = node.func
-        chain = dotted(func)
-        if isinstance(func, ast.Attribute) and (chain is None or chain[0] in self.locals):
-            # A method of a value: mutators such as `results.append(x)`, `d[k].append(x)` or
-            # `d.setdefault(k, []).append(x)` feed every local the receiver may share.
-            owner = self.expr(func.value)
-            values = [*node.args, *(kw.value for kw in node.keywords)]
-            refs = set().union(*(self.refs(v) for v in values))
-            for name in self.refs(func.value):
-                self.mutate(name, frozenset(args), refs)
-            return frozenset(owner | args | waits)
-        if chain is None:
-            self.fail("cannot follow call: the called function is computed", func)
-            self.expr(func)
-            return frozenset(args | waits)
-        if len(chain) == 1 and (chain[0] in self.locals or self.mod.symbol(chain).kind == "value"):
-            self.fail(
-                f"cannot follow call {chain[0]}(…): {chain[0]!r} is a variable, not a task",
-                func,
-                hint=_HINT_DIRECT,
-            )
-            return frozenset(args | waits)
-        sym = self.mod.symbol(chain)
-        name = ".".join(chain)
-        if sym.kind == "task" and sym.task is not None:
-            return frozenset({self.node(node, sym.task, sym.module, args | waits)})
-        if sym.kind in ("external", "class", "value"):
-            return frozenset(args | waits)
-        self.fail_symbol(sym, name, func)
-        return frozenset(args | waits)
-
-    def node(self, call: ast.Call, task: TaskDef, module: str | None, ups: set[str]) -> str:
-        """The node id of a task call site (allocated once, in evaluation order)."""
-        node_id = self._ids.get(id(call))
-        if node_id is None:
-            count = self._counts.get(task.name, 0) + 1
-            self._counts[task.name] = count
-            node_id = task.name if count == 1 else f"{task.name}#{count}"
-            self._ids[id(call)] = node_id
-            self.nodes.append((node_id, task, module))
-            self.upstreams[node_id] = set()
-        self.upstreams[node_id] |= ups
-        return node_id
-
     # -- what cannot be followed ------------------------------------------------------------
     def check_value(self, node: ast.expr, chain: tuple[str, ...]) -> None:
-        """A task or flow used as a value (not called) hides a call we cannot follow."""
+        """A task or flow used as a value (not called) hides calls we cannot follow."""
         sym = self.mod.symbol(chain)
-        if sym.kind in ("task", "flow"):
-            self.fail(
-                f"cannot follow call: {sym.kind} {'.'.join(chain)!r} is used as a value",
+        if sym.kind in ("task", "flow") and sym.form is None:
+            self.warn(
+                f"{sym.kind} {'.'.join(chain)!r} is used as a value: calls made through it "
+                "are not in the spec",
                 node,
                 hint=_HINT_DIRECT,
             )
-
-    def fail_symbol(self, sym: Symbol, name: str, node: ast.expr) -> None:
-        """Report a call of something that is not a task, saying what it is instead."""
-        if sym.kind == "flow":
-            self.fail(
-                f"calling flow {name!r} from a flow (a subflow) is not supported",
-                node,
-                hint="call its tasks from this flow, or deploy it as its own flow",
-            )
-        elif sym.kind == "function":
-            self.fail(
-                f"{name!r} is not a @task; flows may call tasks only",
-                node,
-                hint="decorate it with @task, or call it from inside a task",
-            )
-        elif sym.kind == "broken":
-            self.fail(f"task {name!r} has problems: {sym.detail}", node)
-        elif sym.kind == "opaque":
-            self.fail(f"cannot follow call {name}(…): {sym.detail}", node, hint=_HINT_DIRECT)
-        elif sym.kind == "module":
-            self.fail(f"cannot follow call {name}(…): {name!r} is a module", node)
-        else:
-            self.fail(
-                f"cannot resolve task {name!r}: {sym.detail}",
-                node,
-                hint="flows may call tasks of this repository only; "
-                "call other code from inside a task",
-            )
-
-    def nested(self, node: ast.AST) -> None:
-        """A nested function, class or lambda must not call (or hold) tasks: we cannot see it."""
-        for sub in ast.walk(node):
-            chain = dotted(sub) if isinstance(sub, (ast.Name, ast.Attribute)) else None
-            if chain is None or chain[0] in self.locals:
-                continue
-            sym = self.mod.symbol(chain)
-            if sym.kind in ("task", "flow"):
-                self.fail(
-                    f"cannot follow call: {sym.kind} {'.'.join(chain)!r} is used inside a "
-                    "nested function or lambda",
-                    sub,
-                    hint=_HINT_DIRECT,
-                )
 
     def free_deps(self, node: ast.AST) -> Deps:
         """What the flow variables used inside a nested function or lambda carry."""
@@ -381,11 +310,3 @@ class FlowWalker(FlowEnv):
             if isinstance(sub, ast.Name) and sub.id in self.env:
                 out |= self.env[sub.id]
         return frozenset(out)
-
-    def fail(self, message: str, node: ast.AST, hint: str | None = None) -> None:
-        """Record a problem at `node`."""
-        # A loop body is walked more than once; report each problem once.
-        key = (getattr(node, "lineno", 0), getattr(node, "col_offset", 0), message)
-        if key not in self._failed:
-            self._failed.add(key)
-            self.problems.append(self.mod.error(message, node, hint=hint))
