@@ -127,7 +127,7 @@ class CallSites(FlowEnv):
                 if chain[1] in FORMS:
                     return Callee("node", found.task, found.module, chain[1])
             return PLAIN
-        if head in self.instances and len(chain) == 2:
+        if head in self.instances and len(chain) >= 2:
             inst = self.instances[head]
             if inst.owner is not None and inst.cls is not None:
                 return self._from_symbol(inst.owner.method_symbol(inst.cls, chain[1:]))
@@ -198,6 +198,8 @@ class CallSites(FlowEnv):
         owner = EMPTY
         if isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Call):
             owner = self._receiver(node.func.value)
+        elif (chain := dotted(node.func)) is not None and chain[0] in self.instances:
+            owner = self.env.get(chain[0], EMPTY)  # the instance is an argument too
         if callee.kind == "class":
             return args | owner
         if callee.kind == "helper":
@@ -297,18 +299,15 @@ class CallSites(FlowEnv):
         )
 
     def _check_computed(self, func: ast.expr) -> None:
-        """A callee computed from tasks (`[extract, load][i](x)`) hides which one runs."""
-        for sub in ast.walk(func):
-            chain = dotted(sub) if isinstance(sub, (ast.Name, ast.Attribute)) else None
-            if chain is None or chain[0] in self.locals:
-                continue
-            if self.mod.symbol(chain).kind in ("task", "flow"):
-                self.warn(
-                    "the called function is computed from tasks; its call is not in the spec",
-                    func,
-                    hint="call the task directly by name",
-                )
-                return
+        """A computed callee (`getattr(mod, name)(x)`, `handlers[k](x)`) may be a task that
+        the spec cannot name: the spec is approximate."""
+        if isinstance(func, (ast.Call, ast.Subscript)):
+            self.warn(
+                "the called function is computed: if it is a task or a flow, its call is "
+                "not in the spec",
+                func,
+                hint="call tasks directly by name",
+            )
 
     # -- helper frames ----------------------------------------------------------------------
     def enter(
@@ -353,9 +352,9 @@ class CallSites(FlowEnv):
         self._mutated_args(frame, fn, bound, positional, keywords)
         if callee.closure is not None:
             for outer in frame.outer_names:
-                if outer in frame.env:
-                    got = callee.closure.env.get(outer, EMPTY) | frame.env[outer]
-                    callee.closure.put(outer, got)
+                before = callee.closure.env.get(outer, EMPTY)
+                if outer in frame.env and not frame.env[outer] <= before:
+                    callee.closure.put(outer, before | frame.env[outer])
         return frozenset(frame.returns)
 
     def _mutated_args(

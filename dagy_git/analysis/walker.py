@@ -49,9 +49,12 @@ class FlowWalker(CallSites):
         return referents(node, self.locals, self.fresh)
 
     def fresh(self, call: ast.Call) -> bool:
-        """Whether `call` is a task call: its result is a new value, shared with nothing."""
+        """Whether `call`'s result is a new value, shared with nothing: a task or subflow
+        call, or a helper of the repository (its return value is walked, not guessed)."""
         found = self.callee(call.func)
-        return found.kind == "node" and found.form in (None, "submit", "map")
+        return found.kind == "helper" or (
+            found.kind == "node" and found.form in (None, "submit", "map")
+        )
 
     def loop(self, key: ast.stmt, head: Callable[[], object], body: list[ast.stmt]) -> None:
         """Walk a loop body once, from its entry state plus what earlier passes left.
