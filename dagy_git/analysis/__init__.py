@@ -155,7 +155,7 @@ def _analyze_text(
 ) -> FileAnalysis:
     try:
         tree = parse_module(text, path)
-        problem = _compile_problem(tree, path)
+        problem = _compile_problem(tree, path, text)
     except SyntaxError as exc:
         problem = SpecError(f"syntax error: {exc.msg}", path=path, line=exc.lineno, col=exc.offset)
     except RecursionError:
@@ -246,7 +246,7 @@ def _decorated(
     return sorted(out, key=lambda pair: pair[0].lineno)
 
 
-def _compile_problem(tree: ast.Module, path: str) -> SpecError | None:
+def _compile_problem(tree: ast.Module, path: str, text: str) -> SpecError | None:
     """What CPython itself refuses to compile (`await` outside async, `return` outside a
     function, a name used before its `global`, a repeated keyword…), never executing."""
     try:
@@ -254,8 +254,19 @@ def _compile_problem(tree: ast.Module, path: str) -> SpecError | None:
             _warnings.simplefilter("ignore")
             compile(tree, path, "exec", dont_inherit=True)
     except SyntaxError as exc:
-        return SpecError(exc.msg, path=path, line=exc.lineno, col=exc.offset)
+        return SpecError(exc.msg, path=path, line=exc.lineno, col=_char_col(text, exc))
     return None
+
+
+def _char_col(text: str, exc: SyntaxError) -> int | None:
+    """The 1-based character column of a compile error (its offset counts UTF-8 bytes)."""
+    if exc.lineno is None or exc.offset is None:
+        return exc.offset
+    lines = source_lines(text)
+    if not 0 < exc.lineno <= len(lines):
+        return exc.offset
+    prefix = lines[exc.lineno - 1].encode("utf-8")[: exc.offset - 1]
+    return len(prefix.decode("utf-8", errors="ignore")) + 1
 
 
 def _sorted(found: list[P], path: str) -> list[P]:

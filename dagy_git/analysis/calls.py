@@ -106,12 +106,13 @@ class CallSites(FlowEnv):
         """What calling `func` calls (PLAIN for ordinary code)."""
         if isinstance(func, ast.Call):
             return self._with_options(func)
-        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Call):
-            inner = self.callee(func.value.func)
-            if inner.kind == "node" and inner.form == "with_options" and func.attr in FORMS:
-                return Callee("node", *self._overridden(inner, func.value), form=func.attr)
+        base, attrs = _call_base(func)
+        if base is not None:
+            inner = self.callee(base.func)
+            if inner.kind == "node" and inner.form == "with_options" and attrs[0] in FORMS:
+                return Callee("node", *self._overridden(inner, base), form=attrs[0])
             if inner.kind == "class" and inner.cls is not None and inner.owner is not None:
-                return self._from_symbol(inner.owner.method_symbol(inner.cls, (func.attr,)))
+                return self._from_symbol(inner.owner.method_symbol(inner.cls, attrs))
             return PLAIN
         if isinstance(func, ast.Lambda):
             return Callee("helper", fn=func, owner=self.mod, closure=self)
@@ -147,10 +148,9 @@ class CallSites(FlowEnv):
             return Callee("helper", fn=sym.fn, owner=sym.owner, module=sym.module)
         if sym.kind == "class":
             return Callee("class", cls=sym.cls, owner=sym.owner)
-        if at is not None and sym.kind == "broken" and not sym.detail.startswith(
-            f"see {self.mod.path}:"
-        ):
-            self.fail(f"task {'.'.join(dotted(at) or ())!r} has problems ({sym.detail})", at)
+        if at is not None and sym.kind == "broken":
+            # One line that points at the definition's own error, not a repeat of it.
+            self.fail(f"task {'.'.join(dotted(at) or ())!r} cannot be used ({sym.detail})", at)
         if at is not None and sym.kind == "missing":
             self.warn(
                 f"cannot resolve {'.'.join(dotted(at) or ())!r}: {sym.detail}; "
@@ -196,8 +196,9 @@ class CallSites(FlowEnv):
         keywords = [(kw.arg, self._arg(kw.value), kw.value) for kw in node.keywords]
         args = frozenset().union(*(d for d, _ in positional), *(d for _, d, _ in keywords))
         owner = EMPTY
-        if isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Call):
-            owner = self._receiver(node.func.value)
+        base, _ = _call_base(node.func)
+        if base is not None:
+            owner = self._receiver(base)
         elif (chain := dotted(node.func)) is not None and chain[0] in self.instances:
             owner = self.env.get(chain[0], EMPTY)  # the instance is an argument too
         if callee.kind == "class":
@@ -381,6 +382,17 @@ class CallSites(FlowEnv):
             if extra:
                 for name in self.refs(node):
                     self.mutate(name, extra)
+
+
+def _call_base(func: ast.expr) -> tuple[ast.Call | None, tuple[str, ...]]:
+    """`X(...).a.b` as (the call `X(...)`, ("a", "b")); (None, ()) for other callees."""
+    attrs: list[str] = []
+    while isinstance(func, ast.Attribute):
+        attrs.append(func.attr)
+        func = func.value
+    if attrs and isinstance(func, ast.Call):
+        return func, tuple(reversed(attrs))
+    return None, ()
 
 
 def _calls_with_options(call: ast.Call) -> bool:

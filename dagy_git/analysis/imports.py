@@ -43,7 +43,7 @@ def _direct(mod: ModuleInfo) -> list[Path]:
     """The repository files one module's imports load (packages on the way included)."""
     assert mod.file_path is not None  # noqa: S101 - only modules read from disk get here
     out: list[Path] = []
-    for module, level in dict.fromkeys(mod.imports):
+    for module, level in dict.fromkeys(mod.all_imports()):
         parts = module.split(".") if module else []
         # `import a.b.c` runs a/__init__.py and a/b/__init__.py before a/b/c.py.
         prefixes = [".".join(parts[:i]) for i in range(1, len(parts) + 1)] or [""]

@@ -21,7 +21,7 @@ from dagy_git.analysis.pyfiles import display_path, find_module, line_col, parse
 from dagy_git.analysis.pynames import BUILTINS, STDLIB
 from dagy_git.analysis.settings import DEFAULT, AnalysisSettings
 from dagy_git.errors import DagyError, SpecError, SpecWarning
-from dagy_git.names import validate_name
+from dagy_git.names import MAX_NAME, validate_name
 from dagy_git.options import MISSING, literal
 
 __all__ = ["FORMS", "ModuleInfo", "Symbol", "TaskDef", "load_module"]
@@ -106,6 +106,7 @@ class ModuleInfo:
         self.functions: list[Fn] = []
         self.classes: list[ast.ClassDef] = []
         self.imports: list[tuple[str, int]] = []  # every import, for the closure
+        self._scopes: list[ast.stmt] = []  # functions and classes: their imports, lazily
         self._defs: dict[int, TaskDef | list[SpecError]] = {}
         self._def_warnings: dict[int, list[SpecWarning]] = {}
         self._symbols: dict[tuple[str, ...], Symbol] = {}
@@ -154,12 +155,12 @@ class ModuleInfo:
                 self.functions.append(stmt)
             else:
                 self._bind(stmt.name, "value")
-            self._nested_imports(stmt)
+            self._scopes.append(stmt)
         elif isinstance(stmt, ast.ClassDef):
             self._bind(stmt.name, "class" if top else "value", stmt)
             if top:
                 self.classes.append(stmt)
-            self._nested_imports(stmt)
+            self._scopes.append(stmt)
         elif isinstance(stmt, (ast.Assign, ast.AnnAssign)):
             targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
             if stmt.value is None:
@@ -189,8 +190,14 @@ class ModuleInfo:
                 for child in block:
                     self._scan(child, top=False)
 
+    def all_imports(self) -> list[tuple[str, int]]:
+        """Every import of the module as (module, level), those inside functions and
+        classes (lazy imports) included: they belong to the closure too."""
+        while self._scopes:
+            self._nested_imports(self._scopes.pop())
+        return self.imports
+
     def _nested_imports(self, node: ast.stmt) -> None:
-        """Imports inside functions and classes (lazy imports) belong to the closure too."""
         stack = list(getattr(node, "body", []))
         while stack:
             stmt = stack.pop()
@@ -281,7 +288,8 @@ class ModuleInfo:
         opts = self.options(kind, deco)
         function = f"{cls.name}.{fn.name}" if cls is not None else fn.name
         typed = opts.typed
-        if "name" not in typed and "name" not in opts.text:
+        # A Python identifier is a valid name unless it is too long.
+        if "name" not in typed and "name" not in opts.text and len(fn.name) > MAX_NAME:
             try:
                 validate_name(fn.name, f"{kind} name")
             except DagyError as exc:

@@ -204,20 +204,18 @@ OPTION_ERRORS = [
     ('@task(timeout_seconds="5")', 23, "timeout_seconds must be a number of seconds"),
     ("@task(timeout_seconds=1e999)", 23, "timeout_seconds must be a number of seconds"),
     ("@task(retry_delay_seconds=-0.5)", 27, "retry_delay_seconds must be a number"),
-    ('@task(colour="red")', 7, "unknown @task option 'colour'"),
-    ('@task("extract")', 7, "options must be given as keywords"),
-    ("@task(**OPTS)", 7, "cannot be read statically"),
-    ('@task(name="bad name")', 12, "invalid task name 'bad name'"),
-    ("@task(retries=compute())", 15, "must be a literal or a module-level constant"),
-    ("@task(retries=1 + 1)", 15, "must be a literal or a module-level constant"),
-    ("@task(retries=UNKNOWN)", 15, "'UNKNOWN' is not a module-level constant"),
-    ("@task(retries=TWICE)", 15, "'TWICE' is not a module-level constant"),
-    ("@task(retries=LATER)", 15, "'LATER' is assigned after it is used"),
+    ('@task(name="a@b")', 12, "cannot contain '@'"),
+    ('@task(name="  ")', 12, "must not be empty or only whitespace"),
+    ('@task(name="\\ud800")', 12, "lone surrogate"),
+    ('@task(description="\\udfff")', 19, "lone surrogate"),
+    ("@task(timeout_seconds=1" + "0" * 400 + ")", 23, "timeout_seconds is too large"),
+    ("@task(retry_delay_seconds=[1, -2])", 27, "retry_delay_seconds must be a number"),
+    ("@task(retry_delay_seconds=[])", 27, "a list of 1 to 1000 numbers"),
+    ('@task(retry_delay_seconds=[1, "x"])', 27, "retry_delay_seconds must be a number"),
     ('@flow(version="")', 15, "version must not be empty"),
     ("@flow(version=2)", 15, "version must be a string"),
-    ('@flow(name="a/b")', 12, "invalid flow name 'a/b'"),
+    ('@flow(name="a\\tb")', 12, "contains a control character"),
     ("@flow(retries=3.0)", 15, "retries must be a whole number"),
-    ('@flow(owner="me")', 7, "unknown @flow option 'owner'"),
     ("@flow(description=3)", 19, "description must be a string"),
 ]
 
@@ -234,15 +232,64 @@ def test_option_errors(decorator: str, col: int, message: str) -> None:
     assert result.flows == []
 
 
-def test_default_name_must_be_valid() -> None:
-    assert_problem(
-        "from dagy import task\n\n@task\ndef _private(): ...\n", 4, 1, "invalid task name"
+OPTION_WARNINGS = [
+    # (decorator line, col, message substring): kept as written, the spec is approximate
+    ("@task(retries=compute())", 15, "option retries: the value is computed"),
+    ("@task(retries=UNKNOWN)", 15, "option retries: the value is computed"),
+    ("@task(retries=TWICE)", 15, "option retries: the value is computed"),
+    ("@task(retries=LATER)", 15, "option retries: the value is computed"),
+    ('@task("extract")', 7, "positional argument kept as written"),
+    ("@task(**OPTS)", 7, "kept as written"),
+    ("@flow(version=os.environ['V'])", 15, "option version: the value is computed"),
+]
+
+
+@pytest.mark.parametrize(("decorator", "col", "message"), OPTION_WARNINGS)
+def test_computed_options_are_kept_as_written_with_a_warning(
+    decorator: str, col: int, message: str
+) -> None:
+    src = (
+        "import os\nfrom dagy import flow, task\nTWICE = 1\n"
+        f"{decorator}\ndef thing(): ...\nTWICE = 2\nLATER = 1\n"
+        "@flow\ndef f():\n    thing()\n"
     )
-    assert_problem(
-        "from dagy import flow\n\n@flow\ndef _private(): ...\n", 4, 1, "invalid flow name"
+    result = analyze_source(src.encode(), "flow.py")
+    assert result.problems == []
+    found = [(w.line, w.col, w.message, w.level) for w in result.warnings]
+    assert any(ln == 4 and c == col and message in m and lv == "warning" for ln, c, m, lv in found)
+    # The flow builds; the text as written is in its spec, so an edit changes the hash.
+    assert result.flows
+    specs = [f.spec for f in result.flows]
+    written = [t.options for s in specs for t in s.tasks] + [s.flow_options for s in specs]
+    assert any(written), written
+
+
+def test_other_options_are_kept_as_source_text() -> None:
+    (flow,) = build_flows_from(
+        "from dagy import flow, task\nfrom dagy.tasks import task_input_hash\n"
+        "@task(tags=['etl',  'x'], cache_key_fn=task_input_hash, retry_delay_seconds=[1, 2.5])\n"
+        "def t(): ...\n"
+        "@flow(name='My ETL Flow', log_prints=True, flow_run_name=f'run-{1}', retries=2 * 3)\n"
+        "def f():\n    t()\n"
     )
-    # …and a valid name= fixes it.
-    assert problems("from dagy import flow\n\n@flow(name='ok')\ndef _private(): ...\n") == []
+    spec = flow.spec
+    assert (spec.name, spec.retries, spec.flow_options) == (
+        "My ETL Flow",
+        6,
+        {"log_prints": "True", "flow_run_name": "f'run-{1}'"},
+    )
+    (task,) = spec.tasks
+    assert task.options == {"tags": "['etl',  'x']", "cache_key_fn": "task_input_hash"}
+    assert task.retry_delay_seconds == [1.0, 2.5]
+    assert flow.warnings == []
+
+
+def test_long_default_names_are_refused() -> None:
+    long = "f" * 129
+    assert_problem(f"from dagy import task\n\n@task\ndef {long}(): ...\n", 4, 1, "task name")
+    assert_problem(f"from dagy import flow\n\n@flow\ndef {long}(): ...\n", 4, 1, "flow name")
+    # …and a valid name= fixes it; names may hold spaces, capitals, any printable character.
+    assert problems(f"from dagy import flow\n\n@flow(name='Ok Ünï ✓')\ndef {long}(): ...\n") == []
 
 
 # -- flow bodies: nodes and edges ------------------------------------------------------------
@@ -406,33 +453,99 @@ def test_task_names_give_ids() -> None:
     ]
 
 
-# -- flow bodies: what cannot be followed ----------------------------------------------------
-FLOW_ERRORS = [
-    # (body lines, line within the body (1-based), col, message substring)
-    ("g = a\ng(src)", 1, 9, "task 'a' is used as a value"),
-    ("g = a\ng(src)", 2, 5, "cannot follow call g(…): 'g' is a variable"),
-    ("getattr(m, 'a')(src)", 1, 5, "cannot follow call"),
-    ("(lambda s: a(s))(src)", 1, 6, "cannot follow call"),
-    ("(lambda s: a(s))(src)", 1, 16, "task 'a' is used inside a nested function or lambda"),
-    ("list(map(a, src))", 1, 14, "task 'a' is used as a value"),
-    ("[a, b][0](src)", 1, 5, "cannot follow call"),
-    ("helper(src)", 1, 5, "'helper' is not a @task; flows may call tasks only"),
-    ("sub()", 1, 5, "calling flow 'sub' from a flow (a subflow) is not supported"),
-    ("a.submit(src)", 1, 5, "cannot follow call a.submit(…)"),
-    ("nowhere(src)", 1, 5, "cannot resolve task 'nowhere'"),
-    ("def inner():\n    return a(1)\ninner()", 2, 16, "used inside a nested function"),
-    ("def inner():\n    return 1\ninner()", 3, 5, "'inner' is a variable"),
-    ("CONFIG(src)", 1, 5, "'CONFIG' is a variable"),
-    ("x = a(src)\nfor i in src:\n    x = a(x)", 0, 1, "cycle: a#2 -> a#2"),
-    ("for i in src:\n    y = b(x)\n    x = a(y)", 0, 1, "cycle: b -> a -> b"),
+# -- flow bodies: every calling form, helpers, subflows ----------------------------------------
+FLOW_FORMS = [
+    # (body, node ids, edges, a warning it must give or None)
+    ("x = a.submit(src)\nb(x.result())", ["a", "b"], [("a", "b")], None),
+    ("x = a.submit(src)\nx.wait()\nb(wait_for=[x])", ["a", "b"], [("a", "b")], None),
+    ("fs = [a.submit(s) for s in src]\nb([f.result() for f in fs])", ["a", "b"], [("a", "b")], None),
+    ("x = a.map(src, unmapped(m))\nb(x)", ["a", "b"], [("a", "b")], None),
+    ("x = a.with_options(retries=2)(src)\nb(x)", ["a", "b"], [("a", "b")], None),
+    ("x = a.with_options(retries=2).submit(src)\nb(x)", ["a", "b"], [("a", "b")], None),
+    ("fast = a.with_options(name='quick')\nfast(src)\nfast.submit(src)", ["quick", "quick#2"], [], None),
+    ("g = a\nb(g(src))", ["a", "b"], [("a", "b")], None),
+    ("x = a.fn(src)\nb(x)", ["b"], [], None),
+    ("x = sub(src)\nb(x)", ["sub", "b"], [("sub", "b")], None),
+    ("y = helper(a(src))\nb(y)", ["a", "b"], [("a", "b")], None),
+    ("y = calls_tasks(src)\nc(y)", ["a", "b", "c"], [("a", "b"), ("b", "c")], None),
+    ("calls_tasks(1)\ncalls_tasks(2)", ["a", "b", "a#2", "b#2"], [("a", "b"), ("a#2", "b#2")], None),
+    ("def inner(v):\n    return a(v)\nb(inner(src))", ["a", "b"], [("a", "b")], None),
+    ("x = a()\ndef inner():\n    return b(x)\nc(inner())", ["a", "b", "c"], [("a", "b"), ("b", "c")], None),
+    ("acc = []\nfill(acc, src)\nc(acc)", ["a", "c"], [("a", "c")], None),
+    ("x = a()\nb(*[(lambda v: c(v))(x)])", ["a", "c", "b"], [("a", "c"), ("c", "b")], None),
+    ("import pandas as pd\ndf = pd.read_csv(a())\nb(df.dropna())", ["a", "b"], [("a", "b")], None),
+    ("print(a())\nCONFIG.get('k')", ["a"], [], None),
+    ("b(a(src), wait_for=[c()])", ["a", "c", "b"], [("a", "b"), ("c", "b")], None),
+    ("getattr(m, 'a')(src)", [], [], "the called function is computed"),
+    ("[a, b][0](src)", [], [], "the called function is computed"),
+    ("list(map(a, src))", ["a"], [], "task 'a' is passed as a value"),
+    ("x = nowhere(a())\nb(x)", ["a", "b"], [("a", "b")], "cannot resolve 'nowhere'"),
+    ("tasks = [a, b]", [], [], "task 'a' is used as a value"),
 ]
 
 
-@pytest.mark.parametrize(("body", "line", "col", "message"), FLOW_ERRORS)
+@pytest.mark.parametrize(("body", "ids", "edges", "warning"), FLOW_FORMS)
+def test_flow_body_forms(
+    body: str, ids: list[str], edges: list[tuple[str, str]], warning: str | None
+) -> None:
+    src = (
+        HEADER
+        + "from dagy import unmapped\n"
+        + "def helper(x):\n    return x.upper()\n\n"
+        + "def calls_tasks(x):\n    return b(a(x))\n\n"
+        + "def fill(acc, items):\n    for i in items:\n        acc.append(a(i))\n\n"
+        + "CONFIG = {}\n\n@flow\ndef sub(x=1): ...\n\n"
+        + "@flow\ndef f(src, m=None):\n"
+        + textwrap.indent(body, "    ")
+        + "\n"
+    )
+    result = analyze_source(src.encode(), "flow.py")
+    assert result.problems == [], [str(p) for p in result.problems]
+    flow = next(f for f in result.flows if f.spec.function == "f")
+    assert ([t.id for t in flow.spec.tasks], flow.spec.edges) == (ids, edges)
+    messages = [w.message for w in flow.warnings]
+    if warning is None:
+        assert messages == []
+    else:
+        assert any(warning in m for m in messages), messages
+
+
+def test_calling_forms_record_kind_mapped_and_options() -> None:
+    (flow,) = [
+        f
+        for f in build_flows_from(
+            HEADER + "@flow(name='Child Flow', version='3', log_prints=True)\ndef child(): ...\n"
+            "@flow\ndef f(xs):\n"
+            "    a.map(xs)\n    b.with_options(retries=4, tags=['t'])(1)\n    child()\n"
+        )
+        if f.spec.function == "f"
+    ]
+    a, b, child = flow.spec.tasks
+    assert (a.id, a.mapped, a.kind) == ("a", True, "task")
+    assert (b.retries, b.options) == (4, {"tags": "['t']"})
+    assert (child.id, child.kind, child.flow_version, child.function) == (
+        "Child Flow",
+        "flow",
+        "3",
+        "child",
+    )
+    assert child.options == {"log_prints": "True"}
+
+
+CANNOT = [
+    # (body lines, line within the body (1-based), col, message substring): errors
+    ("x = a(src)\nfor i in src:\n    x = a(x)", 0, 1, "cycle: a#2 -> a#2"),
+    ("for i in src:\n    y = b(x)\n    x = a(y)", 0, 1, "cycle: b -> a -> b"),
+    ("loader = object()\nloader.load(src)", 2, 5, "cannot resolve the @task method 'load'"),
+]
+
+
+@pytest.mark.parametrize(("body", "line", "col", "message"), CANNOT)
 def test_flow_body_errors(body: str, line: int, col: int, message: str) -> None:
     src = (
         HEADER
-        + "def helper(x): ...\n\nCONFIG = {}\n\n@flow\ndef sub(): ...\n\n"
+        + "class Loader:\n    @task\n    def load(self, x): ...\n\n"
+        + "@flow\ndef sub(): ...\n\n"
         + "@flow\ndef f(src, m=None):\n"
         + textwrap.indent(body, "    ")
         + "\n"
@@ -444,15 +557,56 @@ def test_flow_body_errors(body: str, line: int, col: int, message: str) -> None:
     assert any(pl == want_line and pc == col and message in msg for pl, pc, msg in found), found
     # The broken flow is left out; the clean one in the same file is kept.
     assert [f.spec.name for f in result.flows] == ["sub"]
-    assert all(p.path == "flow.py" for p in result.problems)
+    assert all(p.path == "flow.py" and p.level == "error" for p in result.problems)
+
+
+def test_task_methods() -> None:
+    src = HEADER + (
+        "class Loader:\n    def __init__(self, dsn): ...\n"
+        "    @task(name='load-rows')\n    def load(self, x): ...\n"
+        "    @staticmethod\n    @task\n    def clean(x): ...\n"
+        "@flow\ndef f(src):\n"
+        "    loader = Loader(a())\n    x = loader.load(src)\n"
+        "    y = Loader.clean(Loader(src).load.submit(x))\n    b(y)\n"
+    )
+    (flow,) = build_flows_from(src)
+    assert [(t.id, t.function) for t in flow.spec.tasks] == [
+        ("a", "a"),
+        ("load-rows", "Loader.load"),
+        ("load-rows#2", "Loader.load"),
+        ("clean", "Loader.clean"),
+        ("b", "b"),
+    ]
+    assert flow.spec.edges == [
+        ("a", "load-rows"),
+        ("clean", "b"),
+        ("load-rows", "load-rows#2"),
+        ("load-rows#2", "clean"),
+    ]
+
+
+def test_recursion_and_deep_helper_chains_are_cut_off_with_a_warning() -> None:
+    chain = "".join(f"def h{i}(x):\n    return h{i + 1}(a(x))\n" for i in range(40))
+    src = HEADER + chain + "def h40(x):\n    return x\n" + (
+        "def walk(x):\n    return walk(b(x))\n"
+        "@flow\ndef f(src):\n    c(walk(h0(src)))\n"
+    )
+    result = analyze_source(src.encode(), "flow.py")
+    assert result.problems == []
+    (flow,) = result.flows
+    messages = [w.message for w in flow.warnings]
+    assert any("helper calls nest deeper than" in m for m in messages), messages
+    assert any("recursive call of 'walk' cut off" in m for m in messages), messages
+    ids = [t.id for t in flow.spec.tasks]
+    assert ids[-2:] == ["b", "c"] and ("b", "c") in flow.spec.edges
 
 
 def test_each_problem_is_reported_once_even_inside_loops() -> None:
-    body = "x = a()\nfor i in src:\n    helper(i)\n    x = b(x)\n"
-    src = HEADER + "def helper(x): ...\n@flow\ndef f(src):\n" + textwrap.indent(body, "    ")
-    messages = [p.message for p in analyze_source(src.encode(), "f.py").problems]
-    assert sum("helper" in m for m in messages) == 1
-    assert sum("cycle" in m for m in messages) == 1
+    body = "x = a()\nfor i in src:\n    nowhere(i)\n    x = b(x)\n"
+    src = HEADER + "@flow\ndef f(src):\n" + textwrap.indent(body, "    ")
+    result = analyze_source(src.encode(), "f.py")
+    assert sum("nowhere" in w.message for w in result.warnings) == 1
+    assert sum("cycle" in p.message for p in result.problems) == 1
 
 
 def test_all_problems_of_a_file_are_collected_in_order() -> None:
@@ -476,15 +630,22 @@ def test_all_problems_of_a_file_are_collected_in_order() -> None:
     """)
     lines = [p.line or 0 for p in result.problems]
     assert lines == sorted(lines)
-    assert [(p.line, p.col) for p in result.problems][:3] == [(3, 15), (8, 5), (11, 10)]
-    assert any("task 'bad' has problems" in p.message for p in result.problems)
-    assert result.flows == []
+    # The bad option once where it is written; a flow that calls the task says so, briefly.
+    assert [(p.line, p.col) for p in result.problems] == [(3, 15), (11, 10), (16, 5)]
+    assert "see flow.py:3:15" in result.problems[2].message
+    assert [(w.line, w.col, w.level) for w in result.warnings] == [(8, 5, "warning")]
+    assert [f.spec.name for f in result.flows] == ["one"]
 
 
-def test_star_args_and_async_are_errors() -> None:
+def test_star_args_are_errors_and_async_is_understood() -> None:
     assert_problem("from dagy import flow\n@flow\ndef f(a, **kw):\n  pass\n", 3, 12, "takes **kw")
-    assert_problem("from dagy import flow\n@flow\nasync def f():\n  pass\n", 3, 1, "async flow")
-    assert_problem("from dagy import task\n@task\nasync def t():\n  pass\n", 3, 1, "async task")
+    (flow,) = build_flows_from(
+        "import asyncio\nfrom dagy import flow, task\n@task\nasync def t(x): ...\n"
+        "@task\nasync def u(x): ...\n"
+        "@flow\nasync def f(xs):\n"
+        "    got = await asyncio.gather(*[t(x) for x in xs])\n    await u(got)\n"
+    )
+    assert ([t.id for t in flow.spec.tasks], flow.spec.edges) == (["t", "u"], [("t", "u")])
 
 
 def test_both_task_and_flow() -> None:
@@ -517,10 +678,10 @@ def test_duplicate_flow_name_and_version() -> None:
 
 def test_columns_count_characters_not_bytes() -> None:
     assert_problem(
-        "from dagy import flow\n@flow\ndef f():\n    é = 'ü'; nowhere()\n",
+        "from dagy import flow\n@flow\ndef f():\n    é = 'ü'; await x\n",
         4,
         14,
-        "cannot resolve task 'nowhere'",
+        "'await' outside async function",
     )
 
 
@@ -615,11 +776,9 @@ def test_standard_library_and_builtins_of_every_supported_python_are_accepted() 
     )
     (flow,) = build_flows_from(src)
     assert flow.spec.edges == [("a", "b")]
-    # A module that is in no Python's standard library is still refused.
+    # A module outside the repository (and outside `task_modules`) is ordinary code too.
     found = analyze_source(b"import yaml\n" + src.encode() + b"    yaml.load(src)\n", "f.py")
-    assert [p.message for p in found.problems] == [
-        "cannot resolve task 'yaml.load': module 'yaml' is not in the repository"
-    ]
+    assert (found.problems, found.warnings) == ([], [])
 
 
 def test_mentions_dagy() -> None:
@@ -698,13 +857,48 @@ def test_tasks_imported_from_the_repository(
 
 
 IMPORT_ERRORS = [
-    ("from nowhere.tasks import extract", "extract(1)", "module 'nowhere.tasks' is not in"),
-    ("from common.tasks import missing", "missing(1)", "'common.tasks' has no 'missing'"),
-    ("from common.tasks import helper", "helper()", "'helper' is not a @task"),
-    ("import pandas as pd", "pd.DataFrame([])", "cannot resolve task 'pd.DataFrame'"),
-    ("from common.broken import extract", "extract(1)", "common.broken"),
     ("from common.badopts import extract", "extract(1)", "retries must be a whole number"),
 ]
+IMPORT_WARNINGS = [
+    ("from .nowhere import extract", "extract(1)", "module '.nowhere' is not in the repository"),
+    ("from common.tasks import missing", "missing(1)", "'common.tasks' has no 'missing'"),
+]
+IMPORT_ORDINARY = [
+    ("from nowhere.tasks import extract", "extract(1)"),
+    ("from common.tasks import helper", "helper()"),
+    ("import pandas as pd", "pd.DataFrame([])"),
+    ("from common.broken import extract", "extract(1)"),
+]
+
+
+@pytest.mark.parametrize(("imports", "call", "message"), IMPORT_WARNINGS)
+def test_imports_that_cannot_be_followed_warn(
+    tmp_path: Path, imports: str, call: str, message: str
+) -> None:
+    root = make_repo(tmp_path)
+    path = write(
+        root, "flows/f.py", f"from dagy import flow\n{imports}\n@flow\ndef f():\n    {call}\n"
+    )
+    result = analyze_file(path, repo_root=root)
+    assert result.problems == []
+    found = [(w.path, w.line, w.col, w.message) for w in result.warnings]
+    assert any(
+        (p, line, col) == ("flows/f.py", 5, 5) and message in m for p, line, col, m in found
+    ), found
+
+
+@pytest.mark.parametrize(("imports", "call"), IMPORT_ORDINARY)
+def test_calls_outside_the_repository_are_ordinary_code(
+    tmp_path: Path, imports: str, call: str
+) -> None:
+    root = make_repo(tmp_path)
+    write(root, "common/broken.py", "def (:\n")
+    path = write(
+        root, "flows/f.py", f"from dagy import flow\n{imports}\n@flow\ndef f():\n    {call}\n"
+    )
+    result = analyze_file(path, repo_root=root)
+    assert (result.problems, result.warnings) == ([], [])
+    assert [f.spec.tasks for f in result.flows] == [[]]
 
 
 @pytest.mark.parametrize(("imports", "call", "message"), IMPORT_ERRORS)
@@ -734,12 +928,12 @@ def test_absolute_imports_stop_at_the_repo_root(tmp_path: Path) -> None:
         "flows/f.py",
         "from dagy import flow\nfrom common.tasks import extract\n@flow\ndef f():\n    extract()\n",
     )
-    assert analyze_file(path, repo_root=root).problems == []
-    # Without a repository root only the file's own folder is searched.
-    (problem,) = analyze_file(path).problems
-    assert "cannot resolve task 'extract'" in problem.message
+    assert [t.id for t in build_flows(path, repo_root=root)[0].spec.tasks] == ["extract"]
+    # Without a repository root only the file's own folder is searched: `common` is then
+    # a module outside the repository, and its call ordinary code.
+    assert [f.spec.tasks for f in analyze_file(path).flows] == [[]]
     # Nor without a file to start from.
-    assert analyze_source(path.read_bytes(), "f.py").problems[0].line == 5
+    assert [f.spec.tasks for f in analyze_source(path.read_bytes(), "f.py").flows] == [[]]
 
 
 def test_edited_task_module_is_read_again(tmp_path: Path) -> None:
@@ -763,11 +957,10 @@ def test_analyze_file_and_build_flows(tmp_path: Path) -> None:
     (flow,) = build_flows(good, repo_root=tmp_path)
     assert flow.spec.name == "order_etl"
 
-    bad = write(tmp_path, "flows/bad.py", ORDER_ETL.replace("clean = transform(raw)", "oops()"))
+    bad = write(tmp_path, "flows/bad.py", ORDER_ETL.replace("clean = transform(raw)", "await raw"))
     with pytest.raises(SpecError) as info:
         build_flows(bad, repo_root=tmp_path)
-    assert str(info.value).startswith("flows/bad.py:22:5: cannot resolve task 'oops'")
-    assert info.value.hint
+    assert str(info.value).startswith("flows/bad.py:22:5: 'await' outside async function")
 
     missing = analyze_file(tmp_path / "nope.py", repo_root=tmp_path)
     assert missing.problems[0].message.startswith("cannot read file")
@@ -912,20 +1105,25 @@ def test_random_flow_bodies_never_raise(lines: list[str]) -> None:
         assert flow.spec.edges == sorted(set(flow.spec.edges))
 
 
-def test_imported_tasks_used_as_values_are_errors(tmp_path: Path) -> None:
+def test_imported_tasks_passed_as_values_are_approximate_nodes(tmp_path: Path) -> None:
     root = make_repo(tmp_path)
     path = write(
         root,
         "flows/f.py",
         "from dagy import flow\nfrom common import tasks as t\n\n@flow\ndef f(items):\n"
-        "    list(map(t.extract, items))\n"
-        "    list(map(lambda v: t.load(v), items))\n",
+        "    xs = list(map(t.extract, items))\n"
+        "    list(map(lambda v: t.load(v), xs))\n",
     )
-    found = [(p.line, p.col, p.message) for p in analyze_file(path, repo_root=root).problems]
-    assert found == [
-        (6, 14, "cannot follow call: task 't.extract' is used as a value"),
-        (7, 24, "cannot follow call: task 't.load' is used inside a nested function or lambda"),
+    result = analyze_file(path, repo_root=root)
+    assert result.problems == []
+    (flow,) = result.flows
+    assert [(t.id, t.module) for t in flow.spec.tasks] == [
+        ("extract", "common.tasks"),
+        ("load", "common.tasks"),
     ]
+    assert flow.spec.edges == [("extract", "load")]
+    assert [(w.line, w.col) for w in flow.warnings] == [(6, 19)]
+    assert "task 'extract' is passed as a value" in flow.warnings[0].message
 
 
 def test_cycle_through_an_inner_loop_is_found() -> None:
@@ -943,7 +1141,7 @@ def test_nested_loops_without_feedback_are_fine() -> None:
 
 
 def test_deeply_nested_loops_stay_fast() -> None:
-    depth = 60
+    depth = 19  # CPython refuses to compile 20 nested blocks (see below)
     lines = []
     for d in range(depth):
         lines.append("    " * (d + 1) + f"for i{d} in src:")
@@ -953,5 +1151,11 @@ def test_deeply_nested_loops_stay_fast() -> None:
     assert result.problems == []
     (flow,) = result.flows
     assert len(flow.spec.tasks) == depth
-    # Each level feeds the one around it: a#60 -> a#59 -> … -> a.
+    # Each level feeds the one around it: a#19 -> a#18 -> … -> a.
     assert ("a#2", "a") in flow.spec.edges and len(flow.spec.edges) == depth - 1
+    # Deeper, the file is one Python itself would not compile: an error, not a crash.
+    deeper = HEADER + "@flow\ndef f(src):\n" + "\n".join(
+        "    " * (d + 1) + f"for i{d} in src:" for d in range(60)
+    ) + "\n" + "    " * 61 + "pass\n"
+    (problem,) = analyze_source(deeper.encode(), "deep.py").problems
+    assert problem.message == "too many statically nested blocks"
