@@ -141,6 +141,10 @@ _TASK_OPTIONS = (
     "(retries=3, retry_delay_seconds=30)",
     "(timeout_seconds=600)",
     "(retries=1, timeout_seconds=120.5)",
+    # What real flows carry besides (issue 7): lists of delays and untyped options.
+    '(retries=3, retry_delay_seconds=[10, 30, 60], tags=["etl"])',
+    "(cache_key_fn=task_input_hash, persist_result=True)",
+    '(log_prints=True, task_run_name="{noun}-{day}")',
 )
 
 _EXTRACT = '''
@@ -212,6 +216,14 @@ def load(rows: list[dict], table: str, rejected: list[dict] | None = None) -> in
     return len(rows)
 '''
 
+_HELPER = '''
+
+def read_day(source: str, day: str) -> list[dict]:
+    """A plain helper that calls a task: the analyser follows it."""
+    rows = extract(source, day)
+    return rows if rows else []
+'''
+
 _NOTIFY = '''
 @task{opts}
 def notify(channel: str, message: str = "done") -> None:
@@ -231,7 +243,7 @@ def render_flow(i: int, version: str = BASE_VERSION) -> str:
     middles = rng.sample(sorted(_MIDDLE), n_tasks - 2 - int(use_notify))
 
     def opts() -> str:
-        return rng.choice(_TASK_OPTIONS)
+        return rng.choice(_TASK_OPTIONS).replace("{noun}", noun)
 
     parts = [_EXTRACT.format(opts=opts(), noun=noun)]
     parts += [_MIDDLE[m].format(opts=opts(), noun=noun) for m in middles]
@@ -239,7 +251,17 @@ def render_flow(i: int, version: str = BASE_VERSION) -> str:
     if use_notify:
         parts.append(_NOTIFY.format(opts=opts()))
 
-    body = ["raw = extract(source, day)"]
+    # The patterns of real flows: a logger, a helper that calls a task, futures, `.map`.
+    style = rng.choice(("direct", "submit", "helper"))
+    body = ["logger = get_run_logger()"]
+    if style == "direct":
+        body.append("raw = extract(source, day)")
+    elif style == "submit":
+        body += ["future = extract.submit(source, day)", "raw = future.result()"]
+    else:
+        body.append("raw = read_day(source, day)")
+        parts.append(_HELPER)
+    body.append('logger.info("read %d rows", len(raw))')
     current, rejected = "raw", None
     for m in middles:
         if m == "split":
@@ -254,11 +276,25 @@ def render_flow(i: int, version: str = BASE_VERSION) -> str:
             current = var
     extra = f", rejected={rejected}" if rejected else ""
     body.append(f"count = load({current}, table{extra})")
-    if use_notify:
+    if use_notify and rng.random() < 0.5:
+        body.append(
+            f'notify.map(["#{team}", "#data-runs"], message=unmapped(f"{name}: {{day}}"), '
+            "wait_for=[count])"
+        )
+    elif use_notify:
         body.append(f'notify("#{team}", message=f"{name}: {{day}}", wait_for=[count])')
+    body.append('print(f"loaded {count} rows")')
     body.append("return count")
 
-    flow_opts = rng.choice(("", "", ", retries=1", ", timeout_seconds=3600"))
+    flow_opts = rng.choice(
+        (
+            "",
+            "",
+            ", retries=1",
+            ", timeout_seconds=3600",
+            ', log_prints=True, flow_run_name="{day}"',
+        )
+    )
     header = textwrap.dedent(f'''\
         """{domain.replace("/", " ").title()} pipeline {name} of team {team}.
 
@@ -270,7 +306,8 @@ def render_flow(i: int, version: str = BASE_VERSION) -> str:
         import json
         from datetime import date
 
-        from dagy import flow, task
+        from dagy import flow, get_run_logger, task, unmapped
+        from dagy.tasks import task_input_hash
 
         BATCH_SIZE = {rng.choice((100, 500, 1000))}
         ''')

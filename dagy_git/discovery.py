@@ -37,7 +37,7 @@ def discover_flow_files(
             data = (settings.repo_root / rel).read_bytes()
         except OSError:
             continue  # vanished since `git ls-files`: nothing to check
-        if mentions_dagy(data):
+        if mentions_dagy(data, settings.sdk_modules):
             found.append(rel)
             if sources is not None:
                 sources[rel] = data

@@ -115,14 +115,17 @@ def _candidates(ws: Workspace, files: list[str], widen: bool) -> list[Candidate]
     from dagy_git.discovery import discover_flow_files, importers
 
     by_file: dict[str, list[AnalyzedFlow]] = {
-        rel: build_flows(ws.root / rel, repo_root=ws.root, display_path=rel) for rel in files
+        rel: build_flows(ws.root / rel, repo_root=ws.root, display_path=rel, settings=ws.settings)
+        for rel in files
     }
     modules = [rel for rel, flows in by_file.items() if not flows]
     if widen and modules:
         every = discover_flow_files(ws.settings, ws.files)
         for rel in importers(ws.root, every, modules):
             if rel not in by_file:
-                by_file[rel] = build_flows(ws.root / rel, repo_root=ws.root, display_path=rel)
+                by_file[rel] = build_flows(
+                    ws.root / rel, repo_root=ws.root, display_path=rel, settings=ws.settings
+                )
     wanted = set(by_file)
     out: list[Candidate] = []
     for flows in by_file.values():

@@ -16,6 +16,7 @@ from dagy_git.errors import DagyError
 from dagy_git.registry_cache import analysis_record, registry_flows
 
 if TYPE_CHECKING:
+    from dagy_git.config import Settings
     from dagy_git.manifests import DeploymentEntry
     from dagy_git.workspace import Workspace
 
@@ -177,7 +178,9 @@ def analyse_all(
         }
         cached.update(cached_flows(cache, [rel for rel in unique if rel not in cached], known))
     todo = [rel for rel in unique if rel not in cached]
-    results = dict(zip(todo, chunked_map(partial(_load_chunk, ws.root), todo), strict=True))
+    results = dict(
+        zip(todo, chunked_map(partial(_load_chunk, ws.root, ws.settings), todo), strict=True)
+    )
     loaded: dict[str, Loaded] = {}
     for rel in unique:
         res = cached[rel] if rel in cached else results[rel]
@@ -222,13 +225,14 @@ def remember_flows(cache: AnalysisCache, results: dict[str, Loaded | DagyError])
     cache.save()
 
 
-def _load_chunk(root: Path, rels: list[str]) -> list[Loaded | DagyError]:
+def _load_chunk(root: Path, settings: Settings, rels: list[str]) -> list[Loaded | DagyError]:
     out: list[Loaded | DagyError] = []
     for rel in rels:
         path = root / rel
         try:
             _check(path, rel)
-            out.append(Loaded(path, rel, build_flows(path, repo_root=root, display_path=rel)))
+            flows = build_flows(path, repo_root=root, display_path=rel, settings=settings)
+            out.append(Loaded(path, rel, flows))
         except DagyError as exc:
             out.append(exc)
     return out

@@ -38,13 +38,18 @@ T = TypeVar("T")
 
 @dataclass(frozen=True, order=True)
 class Problem:
-    """One problem: `path` (repo-relative POSIX), 1-based `line` and `col`, a message."""
+    """One problem: `path` (repo-relative POSIX), 1-based `line` and `col`, a message.
+
+    `level` is "error" (the file or manifest cannot be used: validate fails, deploy
+    refuses) or "warning" (a flow's spec is approximate: fatal only with `--strict`).
+    """
 
     path: str
     line: int
     col: int
     message: str
     hint: str | None = field(default=None, compare=False)
+    level: str = field(default="error", compare=False)
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}:{self.col}: {self.message}"
@@ -52,23 +57,33 @@ class Problem:
     @classmethod
     def from_error(cls, exc: DagyError, path: str, line: int = 1) -> Problem:
         """A problem from a `DagyError`, defaulting to `path`/`line` where it has none."""
-        return cls(exc.path or path, exc.line or line, exc.col or 1, exc.message, exc.hint)
+        return cls(
+            exc.path or path, exc.line or line, exc.col or 1, exc.message, exc.hint, exc.level
+        )
 
 
 @dataclass(frozen=True)
 class Report:
-    """What `check_repo` found, and how much it looked at."""
+    """What `check_repo` found, and how much it looked at.
+
+    `problems` holds errors and warnings, each with its `level`; `errors` only the errors.
+    """
 
     problems: list[Problem]
     flows: int
     files: int
 
+    @property
+    def errors(self) -> list[Problem]:
+        """The problems of level "error"."""
+        return [p for p in self.problems if p.level == "error"]
+
 
 def validate_repo(
     repo_root: Path, paths: list[str] | None = None, *, cwd: Path | None = None
 ) -> list[Problem]:
-    """Every problem in the repository (or in `paths`), sorted."""
-    return check_repo(repo_root, paths, cwd=cwd).problems
+    """Every error in the repository (or in `paths`), sorted (warnings: `check_repo`)."""
+    return check_repo(repo_root, paths, cwd=cwd).errors
 
 
 def check_repo(
@@ -164,7 +179,9 @@ class _Check:
         self.cache.enabled &= self.cache.worth(len(rels))
         todo = [rel for rel in rels if not self._cached(rel)]
         for rel, res in zip(
-            todo, chunked_map(partial(_analyse_chunk, self.root), todo), strict=True
+            todo,
+            chunked_map(partial(_analyse_chunk, self.root, self.settings), todo),
+            strict=True,
         ):
             if isinstance(res, FileAnalysis):
                 self._keep(rel, res)
@@ -183,7 +200,13 @@ class _Check:
 
     def _keep(self, rel: str, analysis: FileAnalysis) -> None:
         self.analyses[rel] = analysis
-        if analysis.flows and not analysis.problems and rel in self.sources:
+        # A file with warnings is analysed again, so its warnings are shown every time.
+        if (
+            analysis.flows
+            and not analysis.problems
+            and not analysis.warnings
+            and rel in self.sources
+        ):
             self.cache.put(rel, self.sources[rel], analysis.flows)
 
     def _analysis(self, rel: str) -> FileAnalysis:
@@ -192,7 +215,14 @@ class _Check:
             if source is None:
                 source = (self.root / rel).read_bytes()
             self._keep(
-                rel, analyze_source(source, rel, repo_root=self.root, file_path=self.root / rel)
+                rel,
+                analyze_source(
+                    source,
+                    rel,
+                    repo_root=self.root,
+                    file_path=self.root / rel,
+                    settings=self.settings,
+                ),
             )
         return self.analyses[rel]
 
@@ -206,6 +236,7 @@ class _Check:
             return []
         if report:
             self.problems += [Problem.from_error(e, rel) for e in analysis.problems]
+            self.problems += [Problem.from_error(w, rel) for w in analysis.warnings]
         return analysis.flows
 
     def _duplicate_flows(self, flows: list[AnalyzedFlow], flow_files: list[str]) -> None:
@@ -304,13 +335,15 @@ def _inside(path: Path, root: Path) -> str | None:
     return None
 
 
-def _analyse_chunk(root: Path, rels: list[str]) -> list[FileAnalysis | None]:
+def _analyse_chunk(root: Path, settings: Settings, rels: list[str]) -> list[FileAnalysis | None]:
     """Worker side of `_prefetch`: an analysis per file, None where it must be redone here."""
     out: list[FileAnalysis | None] = []
     for rel in rels:
         try:
             source = (root / rel).read_bytes()
-            out.append(analyze_source(source, rel, repo_root=root, file_path=root / rel))
+            out.append(
+                analyze_source(source, rel, repo_root=root, file_path=root / rel, settings=settings)
+            )
         except (OSError, DagyError):
             out.append(None)  # `_flows` reads it again and reports the problem
     return out

@@ -272,4 +272,3 @@ def _char_col(text: str, exc: SyntaxError) -> int | None:
 def _sorted(found: list[P], path: str) -> list[P]:
     """Problems of this file first, then those located in other modules; by position."""
     return sorted(found, key=lambda p: (p.path != path, p.path or "", p.line or 0, p.col or 0))
-

@@ -19,7 +19,7 @@ from dagy_git.analysis.env import EMPTY, Deps, FlowEnv
 from dagy_git.analysis.graph import Graph
 from dagy_git.analysis.module import FORMS, ModuleInfo, Symbol, TaskDef
 
-__all__ = ["MAX_DEPTH", "Callee", "CallSites"]
+__all__ = ["MAX_DEPTH", "CallSites", "Callee"]
 
 MAX_DEPTH = 16  # helper calls nested deeper than this are cut off (with a warning)
 Fn = ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
@@ -124,9 +124,8 @@ class CallSites(FlowEnv):
             found = self.callables[head]
             if len(chain) == 1:
                 return found
-            if found.kind == "node" and found.form is None and len(chain) == 2:
-                if chain[1] in FORMS:
-                    return Callee("node", found.task, found.module, chain[1])
+            if found.kind == "node" and found.form is None and chain[1:] and chain[1] in FORMS:
+                return Callee("node", found.task, found.module, chain[1])
             return PLAIN
         if head in self.instances and len(chain) >= 2:
             inst = self.instances[head]
@@ -136,7 +135,7 @@ class CallSites(FlowEnv):
             return PLAIN
         return self._from_symbol(self.mod.symbol(chain), func)
 
-    def _from_symbol(self, sym: Symbol, at: ast.AST | None = None) -> Callee:
+    def _from_symbol(self, sym: Symbol, at: ast.expr | None = None) -> Callee:
         if sym.kind in ("task", "flow") and sym.task is not None:
             module = sym.module
             if module is None and sym.owner is not self.mod:
@@ -167,7 +166,7 @@ class CallSites(FlowEnv):
         return PLAIN
 
     def _overridden(self, base: Callee, call: ast.Call) -> tuple[TaskDef, str | None]:
-        assert base.task is not None  # noqa: S101 - a node callee always has its definition
+        assert base.task is not None
         opts = read_options(base.task.kind, self.mod, call.args, call.keywords, ".with_options")
         for problem in [*opts.errors, *opts.warnings]:
             self.graph.report(problem)
@@ -208,7 +207,7 @@ class CallSites(FlowEnv):
             return self.enter(callee, node, positional, keywords).union(owner, *waits)
         if callee.form in ("fn", "with_options"):  # a plain call of the function / no call yet
             return args | owner
-        assert callee.task is not None  # noqa: S101 - a node callee always has its definition
+        assert callee.task is not None
         key = (*self.path, id(node))
         node_id = self.graph.node(
             key, callee.task, callee.module, set(args | owner), mapped=callee.form == "map"
@@ -274,7 +273,7 @@ class CallSites(FlowEnv):
     def _callback_call(self, value: ast.expr, callee: Callee, data: Deps) -> Deps:
         if callee.kind == "helper":
             return self.enter(callee, value, [], [], everything=data)
-        assert callee.task is not None  # noqa: S101 - a node callee always has its definition
+        assert callee.task is not None
         if callee.form == "fn":
             return EMPTY
         self.warn(
@@ -322,7 +321,7 @@ class CallSites(FlowEnv):
     ) -> Deps:
         """Walk a helper as a frame of its own; what its return value carries."""
         fn = callee.fn
-        assert fn is not None  # noqa: S101 - a helper callee always has its function
+        assert fn is not None
         every_arg = frozenset().union(*(d for d, _ in positional), *(d for _, d, _ in keywords))
         name = getattr(fn, "name", "<lambda>")
         if id(fn) in self.stack:
@@ -429,4 +428,3 @@ def _bind_params(
     if spread:
         out = {name: deps | spread for name, deps in out.items()}
     return out
-

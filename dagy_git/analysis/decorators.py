@@ -30,9 +30,7 @@ class Source(Protocol):
     def error(self, message: str, node: ast.AST | None, hint: str | None = None) -> SpecError:
         """A SpecError located at `node`."""
 
-    def warning(
-        self, message: str, node: ast.AST | None, hint: str | None = None
-    ) -> SpecWarning:
+    def warning(self, message: str, node: ast.AST | None, hint: str | None = None) -> SpecWarning:
         """A SpecWarning located at `node`."""
 
 

@@ -25,11 +25,11 @@ def flow_spec(
     warnings: list[SpecWarning],
 ) -> FlowSpec | None:
     """The FlowSpec of one flow function; None when it has errors (added to `errors`)."""
-    definition = mod.definition(fn)
+    found = mod.definition(fn)
     warnings += mod.definition_warnings(fn)
-    if isinstance(definition, list):
-        errors += definition
-        definition = None
+    definition = found if isinstance(found, TaskDef) else None
+    if isinstance(found, list):
+        errors += found
     parameters = _parameters(mod, fn, lines, errors)
     graph = Graph()
     FlowWalker(mod, fn, graph).run()

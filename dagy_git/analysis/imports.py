@@ -13,6 +13,7 @@ from pathlib import Path
 
 from dagy_git.analysis.module import ModuleInfo, load_module
 from dagy_git.analysis.pyfiles import display_path
+from dagy_git.analysis.pynames import STDLIB
 
 __all__ = ["repo_imports"]
 
@@ -41,10 +42,12 @@ def repo_imports(mod: ModuleInfo) -> list[str]:
 
 def _direct(mod: ModuleInfo) -> list[Path]:
     """The repository files one module's imports load (packages on the way included)."""
-    assert mod.file_path is not None  # noqa: S101 - only modules read from disk get here
+    assert mod.file_path is not None
     out: list[Path] = []
     for module, level in dict.fromkeys(mod.all_imports()):
         parts = module.split(".") if module else []
+        if level == 0 and parts and (parts[0] in STDLIB or mod.settings.is_sdk(parts[0])):
+            continue  # the standard library and the SDK are not repository code
         # `import a.b.c` runs a/__init__.py and a/b/__init__.py before a/b/c.py.
         prefixes = [".".join(parts[:i]) for i in range(1, len(parts) + 1)] or [""]
         for prefix in prefixes:
@@ -54,4 +57,3 @@ def _direct(mod: ModuleInfo) -> list[Path]:
             if found is not None:
                 out.append(found)
     return out
-

@@ -16,9 +16,17 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
+from dagy_git.analysis.astnodes import dotted
 from dagy_git.analysis.decorators import Options, read_options
-from dagy_git.analysis.pyfiles import display_path, find_module, line_col, parse_module
-from dagy_git.analysis.pynames import BUILTINS, STDLIB
+from dagy_git.analysis.pyfiles import (
+    display_path,
+    find_module,
+    line_col,
+    parse_module,
+    source_lines,
+    source_segment,
+)
+from dagy_git.analysis.pynames import BUILTINS
 from dagy_git.analysis.settings import DEFAULT, AnalysisSettings
 from dagy_git.errors import DagyError, SpecError, SpecWarning
 from dagy_git.names import MAX_NAME, validate_name
@@ -142,7 +150,9 @@ class ModuleInfo:
                     self.star_imports.append((module, stmt.level))
                     continue
                 if stmt.level > 0 or module:
-                    self.imports.append((f"{module}.{alias.name}" if module else alias.name, stmt.level))
+                    self.imports.append(
+                        (f"{module}.{alias.name}" if module else alias.name, stmt.level)
+                    )
                 local = alias.asname or alias.name
                 if sdk and alias.name == "flow":
                     self.flow_aliases.add(local)
@@ -230,8 +240,6 @@ class ModuleInfo:
 
     def segment(self, node: ast.expr) -> str:
         """The exact source text of `node` (line endings as `\\n`)."""
-        from dagy_git.analysis.pyfiles import source_lines, source_segment
-
         if self._lines is None:
             self._lines = source_lines(self.text)
         return source_segment(self._lines, node)
@@ -284,8 +292,8 @@ class ModuleInfo:
         if cached is not None:
             return cached
         found = self.dagy_decorator(fn)
-        kind, deco = found if found else ("task", fn)
-        opts = self.options(kind, deco)
+        kind = found[0] if found else "task"
+        opts = self.options(kind, found[1]) if found else Options()
         function = f"{cls.name}.{fn.name}" if cls is not None else fn.name
         typed = opts.typed
         # A Python identifier is a valid name unless it is too long.
@@ -321,7 +329,9 @@ class ModuleInfo:
         out: dict[str, ast.ClassDef] = {}
         for cls in self.classes:
             for stmt in cls.body:
-                if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and self.dagy_decorator(stmt):
+                if isinstance(
+                    stmt, (ast.FunctionDef, ast.AsyncFunctionDef)
+                ) and self.dagy_decorator(stmt):
                     out.setdefault(stmt.name, cls)
         return out
 
@@ -360,7 +370,9 @@ class ModuleInfo:
             return Symbol("external", detail=f"{head!r} may come from a `*` import")
         return Symbol("missing", detail=f"{head!r} is not defined or imported in {self.path}")
 
-    def function_symbol(self, fn: Fn, rest: tuple[str, ...], cls: ast.ClassDef | None = None) -> Symbol:
+    def function_symbol(
+        self, fn: Fn, rest: tuple[str, ...], cls: ast.ClassDef | None = None
+    ) -> Symbol:
         """A function of this module, seen through `rest` (`.submit`, `.map`, …)."""
         found = self.dagy_decorator(fn)
         if found is None:
@@ -387,8 +399,6 @@ class ModuleInfo:
 
     def _derived_symbol(self, call: ast.Call, rest: tuple[str, ...], depth: int) -> Symbol:
         """`fast = extract.with_options(retries=5)` at module level: a task with overrides."""
-        from dagy_git.analysis.astnodes import dotted
-
         base_chain = dotted(call.func.value) if isinstance(call.func, ast.Attribute) else None
         base = self.symbol(base_chain, depth + 1) if base_chain and depth < 20 else None
         if base is None or base.task is None or base.kind not in ("task", "flow") or base.form:
@@ -412,9 +422,7 @@ class ModuleInfo:
             return self._module_symbol(module, level, (attr, *rest), depth)
         return self._module_symbol(module, level, rest, depth)
 
-    def _module_symbol(
-        self, module: str, level: int, rest: tuple[str, ...], depth: int
-    ) -> Symbol:
+    def _module_symbol(self, module: str, level: int, rest: tuple[str, ...], depth: int) -> Symbol:
         # Walk `a.b.c` down through submodules as long as they exist in the repository.
         while len(rest) > 1 and self._find(f"{module}.{rest[0]}" if module else rest[0], level):
             module, rest = (f"{module}.{rest[0]}" if module else rest[0]), rest[1:]
@@ -439,7 +447,9 @@ class ModuleInfo:
         """A module that is not in the repository: ordinary code, or tasks if declared so."""
         if level > 0:
             written = "." * level + module
-            return Symbol("missing", module=written, detail=f"module {written!r} is not in the repository")
+            return Symbol(
+                "missing", module=written, detail=f"module {written!r} is not in the repository"
+            )
         if not rest:
             return Symbol("module")
         form = rest[-1] if len(rest) > 1 and rest[-1] in FORMS else None

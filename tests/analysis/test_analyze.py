@@ -458,19 +458,39 @@ FLOW_FORMS = [
     # (body, node ids, edges, a warning it must give or None)
     ("x = a.submit(src)\nb(x.result())", ["a", "b"], [("a", "b")], None),
     ("x = a.submit(src)\nx.wait()\nb(wait_for=[x])", ["a", "b"], [("a", "b")], None),
-    ("fs = [a.submit(s) for s in src]\nb([f.result() for f in fs])", ["a", "b"], [("a", "b")], None),
+    (
+        "fs = [a.submit(s) for s in src]\nb([f.result() for f in fs])",
+        ["a", "b"],
+        [("a", "b")],
+        None,
+    ),
     ("x = a.map(src, unmapped(m))\nb(x)", ["a", "b"], [("a", "b")], None),
     ("x = a.with_options(retries=2)(src)\nb(x)", ["a", "b"], [("a", "b")], None),
     ("x = a.with_options(retries=2).submit(src)\nb(x)", ["a", "b"], [("a", "b")], None),
-    ("fast = a.with_options(name='quick')\nfast(src)\nfast.submit(src)", ["quick", "quick#2"], [], None),
+    (
+        "fast = a.with_options(name='quick')\nfast(src)\nfast.submit(src)",
+        ["quick", "quick#2"],
+        [],
+        None,
+    ),
     ("g = a\nb(g(src))", ["a", "b"], [("a", "b")], None),
     ("x = a.fn(src)\nb(x)", ["b"], [], None),
     ("x = sub(src)\nb(x)", ["sub", "b"], [("sub", "b")], None),
     ("y = helper(a(src))\nb(y)", ["a", "b"], [("a", "b")], None),
     ("y = calls_tasks(src)\nc(y)", ["a", "b", "c"], [("a", "b"), ("b", "c")], None),
-    ("calls_tasks(1)\ncalls_tasks(2)", ["a", "b", "a#2", "b#2"], [("a", "b"), ("a#2", "b#2")], None),
+    (
+        "calls_tasks(1)\ncalls_tasks(2)",
+        ["a", "b", "a#2", "b#2"],
+        [("a", "b"), ("a#2", "b#2")],
+        None,
+    ),
     ("def inner(v):\n    return a(v)\nb(inner(src))", ["a", "b"], [("a", "b")], None),
-    ("x = a()\ndef inner():\n    return b(x)\nc(inner())", ["a", "b", "c"], [("a", "b"), ("b", "c")], None),
+    (
+        "x = a()\ndef inner():\n    return b(x)\nc(inner())",
+        ["a", "b", "c"],
+        [("a", "b"), ("b", "c")],
+        None,
+    ),
     ("acc = []\nfill(acc, src)\nc(acc)", ["a", "c"], [("a", "c")], None),
     ("x = a()\nb(*[(lambda v: c(v))(x)])", ["a", "c", "b"], [("a", "c"), ("c", "b")], None),
     ("import pandas as pd\ndf = pd.read_csv(a())\nb(df.dropna())", ["a", "b"], [("a", "b")], None),
@@ -587,9 +607,11 @@ def test_task_methods() -> None:
 
 def test_recursion_and_deep_helper_chains_are_cut_off_with_a_warning() -> None:
     chain = "".join(f"def h{i}(x):\n    return h{i + 1}(a(x))\n" for i in range(40))
-    src = HEADER + chain + "def h40(x):\n    return x\n" + (
-        "def walk(x):\n    return walk(b(x))\n"
-        "@flow\ndef f(src):\n    c(walk(h0(src)))\n"
+    src = (
+        HEADER
+        + chain
+        + "def h40(x):\n    return x\n"
+        + ("def walk(x):\n    return walk(b(x))\n@flow\ndef f(src):\n    c(walk(h0(src)))\n")
     )
     result = analyze_source(src.encode(), "flow.py")
     assert result.problems == []
@@ -1154,8 +1176,13 @@ def test_deeply_nested_loops_stay_fast() -> None:
     # Each level feeds the one around it: a#19 -> a#18 -> … -> a.
     assert ("a#2", "a") in flow.spec.edges and len(flow.spec.edges) == depth - 1
     # Deeper, the file is one Python itself would not compile: an error, not a crash.
-    deeper = HEADER + "@flow\ndef f(src):\n" + "\n".join(
-        "    " * (d + 1) + f"for i{d} in src:" for d in range(60)
-    ) + "\n" + "    " * 61 + "pass\n"
+    deeper = (
+        HEADER
+        + "@flow\ndef f(src):\n"
+        + "\n".join("    " * (d + 1) + f"for i{d} in src:" for d in range(60))
+        + "\n"
+        + "    " * 61
+        + "pass\n"
+    )
     (problem,) = analyze_source(deeper.encode(), "deep.py").problems
     assert problem.message == "too many statically nested blocks"

@@ -24,8 +24,10 @@ def run(paths: list[str], cwd: Path) -> int:
         error(str(exc), exc.hint)
         return 1
     for problem in report.problems:
-        say(f"{_shown(problem, root, cwd)}:{problem.line}:{problem.col}: {problem.message}")
-    if report.problems:
+        # Warnings (an approximate spec) are shown but do not fail the run.
+        level = "warning: " if problem.level == "warning" else ""
+        say(f"{_shown(problem, root, cwd)}:{problem.line}:{problem.col}: {level}{problem.message}")
+    if report.errors:
         files = len({p.path for p in report.problems})
         note(f"{_count(len(report.problems), 'problem')} in {_count(files, 'file')}")
         return 1
