@@ -10,7 +10,6 @@ is understood. Problems are errors (the file cannot be specified: `problems`) or
 from __future__ import annotations
 
 import ast
-import functools
 import gc
 import warnings as _warnings
 from dataclasses import dataclass, field
@@ -170,7 +169,7 @@ def _analyze_text(
     flows: list[AnalyzedFlow] = []
     source_hash = hashing.source_file_hash(source)
     seen: dict[tuple[str, str], int] = {}
-    lines = functools.cache(lambda: source_lines(text))  # split once, and only if needed
+    lines = _Lines(text)  # split once, and only if needed
     imports: list[str] | None = None
     for fn, cls in _decorated(mod):
         kinds = {k for d in fn.decorator_list if (k := mod.decorator_kind(d))}
@@ -228,6 +227,19 @@ def _analyze_text(
         _sorted(warnings, path),
         imports if imports is not None else [],
     )
+
+
+class _Lines:
+    """The source's lines, split on first use."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.lines: list[str] | None = None
+
+    def __call__(self) -> list[str]:
+        if self.lines is None:
+            self.lines = source_lines(self.text)
+        return self.lines
 
 
 def _decorated(

@@ -36,8 +36,15 @@ def repo_imports(mod: ModuleInfo) -> list[str]:
             info = load_module(path, current.repo_root, current.settings)
             if isinstance(info, ModuleInfo):
                 todo.append(info)
-    root = mod.repo_root
-    return sorted(display_path(path, root) for path in seen.values())
+    root = os.path.abspath(mod.repo_root) if mod.repo_root is not None else None
+    out = []
+    for key, path in seen.items():
+        # Plain string work: `display_path`'s pathlib costs more than the whole walk.
+        if root is not None and key.startswith(root + os.sep):
+            out.append(key[len(root) + 1 :].replace(os.sep, "/"))
+        else:
+            out.append(display_path(path, mod.repo_root))
+    return sorted(out)
 
 
 def _direct(mod: ModuleInfo) -> list[Path]:

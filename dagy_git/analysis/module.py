@@ -115,6 +115,7 @@ class ModuleInfo:
         self.classes: list[ast.ClassDef] = []
         self.imports: list[tuple[str, int]] = []  # every import, for the closure
         self._scopes: list[ast.stmt] = []  # functions and classes: their imports, lazily
+        self._import_stmts = 0
         self._defs: dict[int, TaskDef | list[SpecError]] = {}
         self._def_warnings: dict[int, list[SpecWarning]] = {}
         self._symbols: dict[tuple[str, ...], Symbol] = {}
@@ -132,6 +133,7 @@ class ModuleInfo:
 
     def _scan(self, stmt: ast.stmt, *, top: bool) -> None:
         if isinstance(stmt, ast.Import):
+            self._import_stmts += 1
             for alias in stmt.names:
                 self.imports.append((alias.name, 0))
                 if self.settings.is_sdk(alias.name):
@@ -142,6 +144,7 @@ class ModuleInfo:
                     root = alias.name.split(".")[0]
                     self._bind(root, "import", (root, None, 0))
         elif isinstance(stmt, ast.ImportFrom):
+            self._import_stmts += 1
             module = stmt.module or ""
             self.imports.append((module, stmt.level))
             sdk = stmt.level == 0 and self.settings.is_sdk(module)
@@ -203,8 +206,12 @@ class ModuleInfo:
     def all_imports(self) -> list[tuple[str, int]]:
         """Every import of the module as (module, level), those inside functions and
         classes (lazy imports) included: they belong to the closure too."""
-        while self._scopes:
-            self._nested_imports(self._scopes.pop())
+        # Cheap: look inside functions only when the text has more `import`s than the
+        # import statements already seen (a comment or string mentioning it only costs time).
+        if self._scopes and self.text.count("import") > self._import_stmts:
+            while self._scopes:
+                self._nested_imports(self._scopes.pop())
+        self._scopes.clear()
         return self.imports
 
     def _nested_imports(self, node: ast.stmt) -> None:
