@@ -68,7 +68,11 @@ def validate_name(name: object, what: str = "flow name") -> str:
             hint="'@' separates a flow's name from its version on the command line",
         )
     _check_visible(name, f"{what} {name!r}")
-    if len(encode_name(name)) > MAX_VERSION_KEY:
+    # Each UTF-8 byte escapes to at most 3 characters: most names need no encoding to know.
+    if (
+        len(name.encode("utf-8", "surrogatepass")) * 3 > MAX_VERSION_KEY
+        and len(encode_name(name)) > MAX_VERSION_KEY
+    ):
         raise InvalidNameError(
             f"{what} {name[:40]!r}… is too long once escaped for a git tag name "
             f"(more than {MAX_VERSION_KEY} characters)",
@@ -143,7 +147,10 @@ def _checked_version(version: str) -> str:
     if len(version) > MAX_VERSION:
         raise InvalidNameError(f"version {version[:40]!r}… is longer than {MAX_VERSION} characters")
     _check_visible(version, f"version {version!r}")
-    if len(encode_version(version)) > MAX_VERSION_KEY:
+    if (
+        len(version.encode("utf-8", "surrogatepass")) * 3 > MAX_VERSION_KEY
+        and len(encode_version(version)) > MAX_VERSION_KEY
+    ):
         raise InvalidNameError(
             f"version {version[:40]!r}… is too long once escaped for a git tag name "
             f"(more than {MAX_VERSION_KEY} characters)",

@@ -84,7 +84,9 @@ def read_options(
         try:
             out.typed[kw.arg] = check_option(kind, kw.arg, value)
         except DagyError as exc:
-            out.errors.append(src.error(f"{what} {exc.message}", kw.value, hint=exc.hint))
+            # "@task retries must be…", but not "@task task name '…' is…".
+            text = exc.message if exc.message.startswith(kind) else f"{what} {exc.message}"
+            out.errors.append(src.error(text, kw.value, hint=exc.hint))
     return out
 
 
