@@ -118,3 +118,76 @@ def test_dagy_and_dagy_git_imports_give_the_same_spec() -> None:
     # The files differ, so their source hashes (and code hashes) rightly differ.
     assert dagy_git.source_file_hash != dagy.source_file_hash
     assert dagy_git.code_hash != dagy.code_hash
+
+
+# -- golden vectors for the forms real flows use (issue 7) -------------------------------------
+# `.submit()` in a helper, `.map()` with `unmapped`, a subflow renamed by `.with_options`,
+# and options outside the typed ones: the fields added after format 1 (`options`, `mapped`,
+# `kind`, `flow_version`, a list of delays) appear only where they differ from the default.
+HARVEST = """\
+from dagy import flow, task, unmapped
+
+
+@task(retries=3, retry_delay_seconds=[10, 30, 60], tags=["etl"])
+def fetch(url: str) -> dict:
+    ...
+
+
+@task(cache_key_fn=None, persist_result=True)
+def parse(page: dict, schema: str) -> list:
+    ...
+
+
+@flow(name="Publish Step", version="1.2")
+def publish(rows: list) -> int:
+    ...
+
+
+def collect(urls: list) -> list:
+    futures = [fetch.submit(u) for u in urls]
+    return [f.result() for f in futures]
+
+
+@flow(name="Web Harvest", version="3.0", log_prints=True, flow_run_name="harvest-{day}")
+def harvest(urls: list, day: str = "2024-01-01"):
+    pages = collect(urls)
+    rows = parse.map(pages, schema=unmapped("v2"))
+    return publish.with_options(name="Publish Late")(rows)
+"""
+HARVEST_SPEC_JSON = (
+    '{"description":null,"edges":[["fetch","parse"],["parse","Publish Late"]],"function":'
+    '"harvest","name":"Web Harvest","options":{"flow_run_name":"\\"harvest-{day}\\"","log_p'
+    'rints":"True"},"parameters":[{"annotation":"list","default":null,"name":"urls","requ'
+    'ired":true},{"annotation":"str","default":"\\"2024-01-01\\"","name":"day","required":f'
+    'alse}],"retries":0,"retry_delay_seconds":0.0,"tasks":[{"description":null,"function"'
+    ':"fetch","id":"fetch","module":null,"name":"fetch","options":{"tags":"[\\"etl\\"]"},"r'
+    'etries":3,"retry_delay_seconds":[10.0,30.0,60.0],"timeout_seconds":null},{"descripti'
+    'on":null,"function":"parse","id":"parse","mapped":true,"module":null,"name":"parse",'
+    '"options":{"cache_key_fn":"None","persist_result":"True"},"retries":0,"retry_delay_s'
+    'econds":0.0,"timeout_seconds":null},{"description":null,"flow_version":"1.2","functi'
+    'on":"publish","id":"Publish Late","kind":"flow","module":null,"name":"Publish Late",'
+    '"retries":0,"retry_delay_seconds":0.0,"timeout_seconds":null}],"timeout_seconds":nul'
+    'l,"version":"3.0"}'
+)
+HARVEST_SOURCE_SHA = "f39b76e2b441c31d7fb4e22f8491ee307073783205e9e092d3ca102f5ba86639"
+HARVEST_CODE_HASH = "b0390e65aacd40fd97186e8886a13ba734c4b160f077f0a2e339039a5b247554"
+
+
+def test_harvest_spec_and_code_hash_golden() -> None:
+    flows = {f.spec.name: f for f in analyze_source(HARVEST.encode(), "harvest.py").flows}
+    flow = flows["Web Harvest"]
+    assert canonical_json(flow.spec.to_json()) == HARVEST_SPEC_JSON
+    assert flow.source_file_hash == HARVEST_SOURCE_SHA
+    assert flow.code_hash == HARVEST_CODE_HASH
+    formula = hashlib.sha256(f"{HARVEST_SPEC_JSON}|{HARVEST_SOURCE_SHA}".encode())
+    assert formula.hexdigest() == HARVEST_CODE_HASH
+    # The spec read back from its JSON (as the registry stores it) is the same spec.
+    assert type(flow.spec).model_validate(json.loads(HARVEST_SPEC_JSON)) == flow.spec
+
+
+def test_an_option_edit_changes_the_code_hash_and_is_visible_in_the_spec() -> None:
+    edited = HARVEST.replace('tags=["etl"]', 'tags=["etl", "web"]')
+    (before,) = [f for f in analyze_source(HARVEST.encode(), "h.py").flows if f.spec.tasks]
+    (after,) = [f for f in analyze_source(edited.encode(), "h.py").flows if f.spec.tasks]
+    assert after.spec.tasks[0].options == {"tags": '["etl", "web"]'}
+    assert after.code_hash != before.code_hash
