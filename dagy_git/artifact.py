@@ -17,7 +17,7 @@ from dagy_git.analysis import AnalyzedFlow
 from dagy_git.errors import DagyError
 from dagy_git.hashing import canonical_bytes, code_hash, source_file_hash
 from dagy_git.models import FlowSpec
-from dagy_git.names import encode_version, validate_name, validate_version
+from dagy_git.names import encode_name, encode_version, validate_name, validate_version
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ _EPOCH = (1980, 1, 1, 0, 0, 0)
 
 def artifact_name(spec: FlowSpec) -> str:
     """The artifact's file name: `<flow>-<escaped version>.zip`."""
-    return f"{spec.name}-{encode_version(spec.version)}.zip"
+    return f"{encode_name(spec.name)}-{encode_version(spec.version)}.zip"
 
 
 def metadata(

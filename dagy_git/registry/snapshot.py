@@ -20,7 +20,14 @@ from typing import TYPE_CHECKING, Any
 
 from dagy_git import gitio
 from dagy_git.errors import RegistryError
-from dagy_git.names import decode_version, encode_version, validate_name, validate_version
+from dagy_git.names import (
+    decode_name,
+    decode_version,
+    encode_name,
+    encode_version,
+    validate_name,
+    validate_version,
+)
 from dagy_git.registry.commitread import CommitReader
 from dagy_git.registry.plain import DEPLOYMENT_FIELDS, FLOW_RECORD_FIELDS, check_fields
 from dagy_git.registry.types import Key, RemoteState
@@ -45,8 +52,8 @@ FORMAT = 1
 
 
 def flow_dir(name: str, version: str) -> str:
-    """The folder of one flow version on the registry branch."""
-    return f"flows/{name}/{encode_version(version)}"
+    """The folder of one flow version on the registry branch (name and version escaped)."""
+    return f"flows/{encode_name(name)}/{encode_version(version)}"
 
 
 class Snapshot(CommitReader):
@@ -135,14 +142,16 @@ class Snapshot(CommitReader):
             if path.startswith("flows/") and path.endswith("/record.json"):
                 parts = path.split("/")
                 if len(parts) == 4:
-                    key = (parts[1], self._decode_key(path, parts[2]))
+                    # names are escaped like versions (`Daily%20Sales%20ETL`)
+                    name = decode_name(parts[1]) if "%" in parts[1] else parts[1]
+                    key = (name, self._decode_key(path, parts[2]))
                     self._dirs[key] = f"flows/{parts[1]}/{parts[2]}"
                     keys.append(key)
         return sorted(keys)
 
     def versions(self, name: str) -> list[str]:
         """The registered versions of one flow, sorted: one read of that flow's folder."""
-        folder = f"flows/{validate_name(name)}"
+        folder = f"flows/{encode_name(validate_name(name))}"
         found: list[str] = []
         for key, (mode, _) in self._subtree(folder).items():
             if mode == "40000":
@@ -387,7 +396,7 @@ class Snapshot(CommitReader):
 
     def tag_ref(self, name: str, version: str) -> str:
         """The ref of a flow version's git tag."""
-        return f"refs/tags/{self.tag_prefix}{name}/{encode_version(version)}"
+        return f"refs/tags/{self.tag_prefix}{encode_name(name)}/{encode_version(version)}"
 
     def tag_values(self, refs: list[str]) -> dict[str, str]:
         """`{ref: object id}` of the version tags among `refs` that exist, as this snapshot

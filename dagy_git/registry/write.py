@@ -15,7 +15,13 @@ from dagy_git.errors import RegistryError
 from dagy_git.gitio import RefUpdate
 from dagy_git.gitobjects import BLOB_MODE, TREE_MODE, ObjectSet
 from dagy_git.hashing import canonical_bytes
-from dagy_git.names import encode_version, validate_name, validate_namespace, validate_version
+from dagy_git.names import (
+    encode_name,
+    encode_version,
+    validate_name,
+    validate_namespace,
+    validate_version,
+)
 from dagy_git.registry.log import format_message
 from dagy_git.registry.snapshot import FORMAT, MARKER, Snapshot, TagInfo
 from dagy_git.registry.types import ACTIONS, MOVES_TAG, Key, Transaction, WriteResult
@@ -92,7 +98,7 @@ def _edits(txn: Transaction, objs: ObjectSet, fresh: bool) -> _Edits:
         }
         if fw.source is not None:
             folder["source"] = _Replace({fw.source[0]: objs.blob(fw.source[1])})
-        by_name = flows.setdefault(rec.flow_name, {})
+        by_name = flows.setdefault(encode_name(rec.flow_name), {})
         assert isinstance(by_name, dict)  # built here
         by_name[encode_version(rec.flow_version)] = folder
     edits: _Edits = {}
