@@ -1110,6 +1110,23 @@ BODY_LINES = [
     "x = nowhere()",
     "    pass",
     ")",
+    # the forms of issue 7: futures, maps, options, helpers, subflows, async, recursion
+    "f = a.submit(x)",
+    "y = f.result()",
+    "z = b.map(x, unmapped(y))",
+    "c.with_options(retries=2, tags=['t'])(z)",
+    "fast = a.with_options(name='fast')",
+    "fast(x)",
+    "x = twice(x)",
+    "y = recurse(y)",
+    "def inner(v):",
+    "    return a(v, x)",
+    "y = inner(z)",
+    "x = await a(x)",
+    "sub(x)",
+    "a.fn(y)",
+    "Loader(x).load(y)",
+    "getattr(x, 'a')(y)",
 ]
 
 
@@ -1117,9 +1134,18 @@ BODY_LINES = [
 @given(st.lists(st.sampled_from(BODY_LINES), max_size=12))
 def test_random_flow_bodies_never_raise(lines: list[str]) -> None:
     body = "\n".join("    " + line for line in lines) or "    pass"
-    src = HEADER + "def helper(): ...\n@flow\ndef f(src):\n" + body + "\n"
+    src = HEADER + (
+        "from dagy import unmapped\n"
+        "def helper(): ...\n"
+        "def twice(v):\n    return b(a(v))\n"
+        "def recurse(v):\n    return recurse(c(v))\n"
+        "class Loader:\n    @task\n    def load(self, v): ...\n"
+        "@flow\ndef sub(v=1): ...\n"
+        "@flow\nasync def f(src):\n" + body + "\n"
+    )
     result = analyze_source(src.encode(), "fuzz.py")
     assert all(isinstance(p, SpecError) and p.line for p in result.problems)
+    assert all(w.level == "warning" and w.line for w in result.warnings)
     for flow in result.flows:
         ids = [t.id for t in flow.spec.tasks]
         assert len(ids) == len(set(ids))
