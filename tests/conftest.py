@@ -134,7 +134,8 @@ def snapshot_of_this_checkout(dest: Path) -> str:
     return git(dest, "rev-parse", "HEAD")
 
 
-# A flow that calls something the analyser cannot follow: validate and deploy refuse it.
+# A flow that calls a @task method on an object of unknown class: the analyser cannot say
+# which task runs, so validate and deploy refuse it.
 BROKEN = """
 from dagy import flow, task
 
@@ -147,7 +148,12 @@ def extract() -> list:
 @flow(name="broken", version="1.0")
 def broken():
     data = extract()
-    return mystery(data)
+    return data.mystery()
+
+
+class Jobs:
+    @task
+    def mystery(self): ...
 """
 
 

@@ -89,7 +89,7 @@ BROKEN_REPO = {
     "pipelines/data/two.py": simple("first", function="first")
     + simple("second", function="second"),
     "pipelines/my dir/spaced.py": simple("spaced"),
-    "pipelines/data/broken.py": "from dagy import flow\n\n\n@flow(name='bad name')\ndef f():\n"
+    "pipelines/data/broken.py": "from dagy import flow\n\n\n@flow(name='bad@name')\ndef f():\n"
     "    pass\n",
     "scripts/stray.py": simple("stray"),
 }
@@ -121,7 +121,7 @@ def test_every_kind_of_problem_is_reported(repo: Path, capsys: pytest.CaptureFix
         f"scripts/stray.py:10:1: this flow file {outside}",
     ]
     analyser = [line for line in lines if line.startswith("pipelines/data/broken.py:4:")]
-    assert len(analyser) == 1 and "bad name" in analyser[0]
+    assert len(analyser) == 1 and "bad@name" in analyser[0]
     assert err == f"{len(lines)} problems in 7 files"
 
 
@@ -130,7 +130,7 @@ def test_the_clash_of_a_named_file_is_found_across_the_repository(
 ) -> None:
     write(repo, "a/orders.py", ORDER_ETL)
     write(repo, "b/orders_copy.py", ORDER_ETL)
-    write(repo, "c/broken.py", "from dagy import flow\n\n@flow(name='bad name')\ndef f(): ...\n")
+    write(repo, "c/broken.py", "from dagy import flow\n\n@flow(name='bad@name')\ndef f(): ...\n")
     commit_all(repo)
     code, lines, err = run(capsys, repo, "a/orders.py")
     assert code == 1
@@ -208,7 +208,7 @@ def test_an_ignored_file_named_explicitly_is_checked(
     repo: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     write(repo, ".gitignore", "scratch/\n")
-    write(repo, "scratch/try.py", "from dagy import flow\n\n@flow(name='a b')\ndef f(): ...\n")
+    write(repo, "scratch/try.py", "from dagy import flow\n\n@flow(name='a@b')\ndef f(): ...\n")
     assert run(capsys, repo)[0] == 0
     code, lines, _ = run(capsys, repo, "scratch/try.py")
     assert code == 1 and lines[0].startswith("scratch/try.py:3:")

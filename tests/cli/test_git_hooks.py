@@ -59,10 +59,13 @@ def test_a_broken_flow_blocks_the_commit_and_a_good_one_passes(hooked: Path) -> 
     git(hooked, "add", "flows/broken.py")
     blocked = attempt(hooked, "commit", "-m", "broken flow")
     assert blocked.returncode != 0
-    assert "flows/broken.py:12:12: cannot resolve task 'mystery'" in blocked.stdout + blocked.stderr
+    assert (
+        "flows/broken.py:12:12: cannot resolve the @task method 'mystery'"
+        in blocked.stdout + blocked.stderr
+    )
     assert "commit blocked" in blocked.stderr
     assert git(hooked, "rev-parse", "HEAD") == head
-    write(hooked, "flows/broken.py", BROKEN.replace("mystery(data)", "data"))
+    write(hooked, "flows/broken.py", BROKEN.replace("data.mystery()", "data"))
     write(hooked, "flows/with space.py", ORDER_ETL)
     git(hooked, "add", "-A")
     ok = attempt(hooked, "commit", "-m", "good flows")

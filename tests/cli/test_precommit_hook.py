@@ -30,7 +30,7 @@ BAD_FLOW = """
 from dagy import flow
 
 
-@flow(name="bad name", version="1.0")
+@flow(name="bad@name", version="1.0")
 def bad():
     pass
 """
@@ -94,7 +94,7 @@ def test_pre_commit_runs_the_hook_and_blocks_a_bad_commit(repo: Path, tmp_path: 
     output = run.stdout + run.stderr
     assert run.returncode == 1, output
     assert "dagy-git validate" in output and "Failed" in output
-    assert "flows/bad.py:4:" in output and "bad name" in output
+    assert "flows/bad.py:4:" in output and "bad@name" in output
     assert "flows/good.py:" not in output and "notes.txt" not in output
 
     # A real commit through the installed git hook: refused with the bad file, then accepted.
