@@ -220,11 +220,12 @@ def _analyze_text(
                     )
                 )
         problems.extend(flow_problems)
+    unique = {(w.path, w.line, w.col, w.message): w for w in warnings}
     return FileAnalysis(
         path,
         flows,
         _sorted(problems, path),
-        _sorted(warnings, path),
+        _sorted(list(unique.values()), path),
         imports if imports is not None else [],
     )
 

@@ -60,6 +60,8 @@ class Graph:
             self._ids[key] = node_id
             self.nodes.append(Node(node_id, task, module, mapped))
             self.upstreams[node_id] = set()
+            for warning in task.warnings:
+                self.report(warning)
         self.upstreams[node_id] |= ups
         return node_id
 

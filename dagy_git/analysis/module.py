@@ -55,6 +55,8 @@ class TaskDef:
     kind: str = "task"
     version: str | None = None  # a flow's version
     options: tuple[tuple[str, str], ...] = ()
+    # Where the definition is approximate (a computed option): every flow calling it is too.
+    warnings: tuple[SpecWarning, ...] = dataclasses.field(default=(), compare=False, repr=False)
 
     def with_options(self, opts: Options) -> TaskDef:
         """This definition with `.with_options(...)` applied (typed fields and text merged)."""
@@ -322,6 +324,7 @@ class ModuleInfo:
             kind=kind,
             version=str(typed.get("version", "latest")) if kind == "flow" else None,
             options=tuple(sorted(opts.text.items())),
+            warnings=tuple(opts.warnings),
         )
         self._defs[id(fn)] = result
         self._def_warnings[id(fn)] = opts.warnings

@@ -1212,3 +1212,27 @@ def test_deeply_nested_loops_stay_fast() -> None:
     )
     (problem,) = analyze_source(deeper.encode(), "deep.py").problems
     assert problem.message == "too many statically nested blocks"
+
+
+def test_a_computed_task_option_makes_every_flow_that_calls_it_approximate() -> None:
+    result = analyze(
+        """
+        import os
+        from dagy import flow, task
+
+        @task(retries=int(os.environ["R"]))
+        def t(): ...
+
+        @flow
+        def uses():
+            t()
+            t.submit()
+
+        @flow
+        def other(): ...
+        """
+    )
+    flows = {f.spec.name: f for f in result.flows}
+    assert [(w.line, w.col) for w in flows["uses"].warnings] == [(4, 15)]
+    assert flows["other"].warnings == []
+    assert len(result.warnings) == 1  # reported once for the file
