@@ -224,7 +224,14 @@ class Flow(Generic[P, R]):
         path = self.source_path
         root = _repo_root(path)
         display = path.relative_to(root).as_posix() if root is not None else str(path)
-        result = analyze_file(path, repo_root=root, display_path=display)
+        # The repository's `sdk_modules`/`task_modules`, so build() computes the same spec
+        # (and code_hash) as the CLI, the hook and the Action.
+        settings = None
+        if root is not None:
+            from dagy_git.config import read_settings
+
+            settings = read_settings(root)[0]
+        result = analyze_file(path, repo_root=root, display_path=display, settings=settings)
         for analyzed in result.flows:
             if analyzed.spec.function == self.fn.__name__:
                 return analyzed
