@@ -5,7 +5,16 @@ from __future__ import annotations
 import ast
 from collections.abc import Callable, Container, Iterable
 
-__all__ = ["children", "dotted", "local_names", "pairwise", "param_names", "referents"]
+__all__ = [
+    "call_base",
+    "calls_with_options",
+    "children",
+    "dotted",
+    "local_names",
+    "pairwise",
+    "param_names",
+    "referents",
+]
 
 
 def dotted(node: ast.expr) -> tuple[str, ...] | None:
@@ -155,3 +164,18 @@ def local_names(fn: ast.FunctionDef | ast.AsyncFunctionDef, *, params: bool = Tr
         for field in ("body", "orelse", "finalbody", "handlers", "cases"):
             stack.extend(getattr(node, field, ()))
     return names - declared_global
+
+
+def call_base(func: ast.expr) -> tuple[ast.Call | None, tuple[str, ...]]:
+    """`X(...).a.b` as (the call `X(...)`, ("a", "b")); (None, ()) for other callees."""
+    attrs: list[str] = []
+    while isinstance(func, ast.Attribute):
+        attrs.append(func.attr)
+        func = func.value
+    if attrs and isinstance(func, ast.Call):
+        return func, tuple(reversed(attrs))
+    return None, ()
+
+
+def calls_with_options(call: ast.Call) -> bool:
+    return isinstance(call.func, ast.Attribute) and call.func.attr == "with_options"

@@ -13,11 +13,18 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
-from dagy_git.analysis.astnodes import dotted, local_names, param_names
+from dagy_git.analysis.astnodes import (
+    call_base,
+    calls_with_options,
+    dotted,
+    local_names,
+    param_names,
+)
 from dagy_git.analysis.decorators import read_options
 from dagy_git.analysis.env import EMPTY, Deps, FlowEnv
 from dagy_git.analysis.graph import Graph
 from dagy_git.analysis.module import FORMS, ModuleInfo, Symbol, TaskDef
+from dagy_git.analysis.params import bind_params
 
 __all__ = ["MAX_DEPTH", "CallSites", "Callee"]
 
@@ -106,7 +113,7 @@ class CallSites(FlowEnv):
         """What calling `func` calls (PLAIN for ordinary code)."""
         if isinstance(func, ast.Call):
             return self._with_options(func)
-        base, attrs = _call_base(func)
+        base, attrs = call_base(func)
         if base is not None:
             inner = self.callee(base.func)
             if inner.kind == "node" and inner.form == "with_options" and attrs[0] in FORMS:
@@ -176,7 +183,7 @@ class CallSites(FlowEnv):
         """A task, subflow or helper held as a value (`f = extract`, `fast =
         extract.with_options(...)`, `g = lambda x: …`), or None."""
         if isinstance(value, ast.Call):
-            found = self._with_options(value) if _calls_with_options(value) else None
+            found = self._with_options(value) if calls_with_options(value) else None
             return found if found is not None and found.kind == "node" else None
         if isinstance(value, (ast.Name, ast.Attribute, ast.Lambda)):
             found = self.callee(value)
@@ -195,7 +202,7 @@ class CallSites(FlowEnv):
         keywords = [(kw.arg, self._arg(kw.value), kw.value) for kw in node.keywords]
         args = frozenset().union(*(d for d, _ in positional), *(d for _, d, _ in keywords))
         owner = EMPTY
-        base, _ = _call_base(node.func)
+        base, _ = call_base(node.func)
         if base is not None:
             owner = self._receiver(base)
         elif (chain := dotted(node.func)) is not None and chain[0] in self.instances:
@@ -219,7 +226,7 @@ class CallSites(FlowEnv):
 
     def _receiver(self, call: ast.Call) -> Deps:
         """What the object a method is called on carries (`Loader(dsn).load(x)`)."""
-        if _calls_with_options(call):
+        if calls_with_options(call):
             return frozenset().union(*(self.expr(kw.value) for kw in call.keywords))
         return self.expr(call)
 
@@ -345,7 +352,7 @@ class CallSites(FlowEnv):
             module_as=module_as,
             closure=callee.closure,
         )
-        bound = _bind_params(fn, positional, keywords, everything)
+        bound = bind_params(fn, positional, keywords, everything)
         for param, deps in bound.items():
             frame.assign(param, deps)
         frame.walk_body()
@@ -381,50 +388,3 @@ class CallSites(FlowEnv):
             if extra:
                 for name in self.refs(node):
                     self.mutate(name, extra)
-
-
-def _call_base(func: ast.expr) -> tuple[ast.Call | None, tuple[str, ...]]:
-    """`X(...).a.b` as (the call `X(...)`, ("a", "b")); (None, ()) for other callees."""
-    attrs: list[str] = []
-    while isinstance(func, ast.Attribute):
-        attrs.append(func.attr)
-        func = func.value
-    if attrs and isinstance(func, ast.Call):
-        return func, tuple(reversed(attrs))
-    return None, ()
-
-
-def _calls_with_options(call: ast.Call) -> bool:
-    return isinstance(call.func, ast.Attribute) and call.func.attr == "with_options"
-
-
-def _bind_params(
-    fn: Fn,
-    positional: list[tuple[Deps, ast.expr]],
-    keywords: list[tuple[str | None, Deps, ast.expr]],
-    everything: Deps | None,
-) -> dict[str, Deps]:
-    """What each parameter of `fn` carries for a call with these arguments."""
-    args = fn.args
-    names = [a.arg for a in (*args.posonlyargs, *args.args)]
-    out: dict[str, Deps] = {name: EMPTY for name in param_names(fn)}
-    if everything is not None:  # called by other code with unknown arguments
-        return {name: everything for name in out}
-    spread = EMPTY
-    for i, (deps, node) in enumerate(positional):
-        if isinstance(node, ast.Starred):
-            spread |= deps
-        elif i < len(names):
-            out[names[i]] = deps
-        elif args.vararg is not None:
-            out[args.vararg.arg] = out[args.vararg.arg] | deps
-    for key, deps, _ in keywords:
-        if key is None:
-            spread |= deps
-        elif key in out and key not in (getattr(args.vararg, "arg", None),):
-            out[key] = deps
-        elif args.kwarg is not None:
-            out[args.kwarg.arg] = out[args.kwarg.arg] | deps
-    if spread:
-        out = {name: deps | spread for name, deps in out.items()}
-    return out

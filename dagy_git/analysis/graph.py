@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from dagy_git.analysis.module import TaskDef
+from dagy_git.analysis.defs import TaskDef
 from dagy_git.errors import SpecError, SpecWarning
 
 __all__ = ["Graph", "Node"]

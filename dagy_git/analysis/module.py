@@ -18,6 +18,7 @@ from pathlib import Path
 
 from dagy_git.analysis.astnodes import dotted
 from dagy_git.analysis.decorators import Options, read_options
+from dagy_git.analysis.defs import FORMS, Fn, TaskDef
 from dagy_git.analysis.pyfiles import (
     display_path,
     find_module,
@@ -27,44 +28,15 @@ from dagy_git.analysis.pyfiles import (
     source_segment,
 )
 from dagy_git.analysis.pynames import BUILTINS
+from dagy_git.analysis.scan import Scope
 from dagy_git.analysis.settings import DEFAULT, AnalysisSettings
 from dagy_git.errors import DagyError, SpecError, SpecWarning
 from dagy_git.names import MAX_NAME, validate_name
-from dagy_git.options import MISSING, literal
+from dagy_git.options import MISSING
 
 __all__ = ["FORMS", "ModuleInfo", "Symbol", "TaskDef", "load_module"]
 
 _CACHE_SIZE = 256
-# How a task or flow may be called besides directly: `t.submit(x)`, `t.map(xs)`, `t.fn(x)`,
-# `t.with_options(...)(x)`.
-FORMS = frozenset({"submit", "map", "fn", "with_options"})
-
-Fn = ast.FunctionDef | ast.AsyncFunctionDef
-
-
-@dataclass(frozen=True)
-class TaskDef:
-    """A `@task` (or, with kind "flow", a `@flow`) as declared: not yet a call site."""
-
-    function: str
-    name: str
-    description: str | None = None
-    retries: int = 0
-    retry_delay_seconds: float | tuple[float, ...] = 0.0
-    timeout_seconds: float | None = None
-    kind: str = "task"
-    version: str | None = None  # a flow's version
-    options: tuple[tuple[str, str], ...] = ()
-    # Where the definition is approximate (a computed option): every flow calling it is too.
-    warnings: tuple[SpecWarning, ...] = dataclasses.field(default=(), compare=False, repr=False)
-
-    def with_options(self, opts: Options) -> TaskDef:
-        """This definition with `.with_options(...)` applied (typed fields and text merged)."""
-        typed = {k: tuple(v) if isinstance(v, list) else v for k, v in opts.typed.items()}
-        merged = dict(self.options) | opts.text
-        for key in typed:
-            merged.pop(key, None)  # a typed value given now replaces text kept before
-        return dataclasses.replace(self, **typed, options=tuple(sorted(merged.items())))  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
@@ -89,8 +61,8 @@ class Symbol:
     owner: ModuleInfo | None = None
 
 
-class ModuleInfo:
-    """The top-level symbol table of one parsed module."""
+class ModuleInfo(Scope):
+    """One parsed module: its top-level symbol table, and what each name means."""
 
     def __init__(
         self,
@@ -101,138 +73,15 @@ class ModuleInfo:
         repo_root: Path | None,
         settings: AnalysisSettings = DEFAULT,
     ) -> None:
-        self.text = text
+        super().__init__(tree, text, settings)
         self.path = path
         self.file_path = file_path
         self.repo_root = repo_root
-        self.settings = settings
-        self.flow_aliases: set[str] = set()
-        self.task_aliases: set[str] = set()
-        self.sdk_aliases: dict[str, str] = {}  # local name -> SDK module
-        self.star_imports: list[tuple[str, int]] = []
-        # name -> ("function", node) | ("class", node) | ("import", (module, attr, level))
-        #         | ("constant", (value, line)) | ("value", None) | ("derived", call)
-        self.bindings: dict[str, tuple[str, object]] = {}
-        self.functions: list[Fn] = []
-        self.classes: list[ast.ClassDef] = []
-        self.imports: list[tuple[str, int]] = []  # every import, for the closure
-        self._scopes: list[ast.stmt] = []  # functions and classes: their imports, lazily
-        self._import_stmts = 0
         self._defs: dict[int, TaskDef | list[SpecError]] = {}
         self._def_warnings: dict[int, list[SpecWarning]] = {}
         self._symbols: dict[tuple[str, ...], Symbol] = {}
         self._found: dict[tuple[str, int], Path | None] = {}
         self._lines: list[str] | None = None
-        for stmt in tree.body:
-            self._scan(stmt, top=True)
-
-    # -- building the table -------------------------------------------------------------
-    def _bind(self, name: str, kind: str, value: object = None) -> None:
-        if kind == "constant" and name in self.bindings:
-            # Assigned twice: its value depends on where it is read, so it is no constant.
-            kind, value = "value", None
-        self.bindings[name] = (kind, value)
-
-    def _scan(self, stmt: ast.stmt, *, top: bool) -> None:
-        if isinstance(stmt, ast.Import):
-            self._import_stmts += 1
-            for alias in stmt.names:
-                self.imports.append((alias.name, 0))
-                if self.settings.is_sdk(alias.name):
-                    self.sdk_aliases[alias.asname or alias.name] = alias.name
-                if alias.asname:
-                    self._bind(alias.asname, "import", (alias.name, None, 0))
-                else:
-                    root = alias.name.split(".")[0]
-                    self._bind(root, "import", (root, None, 0))
-        elif isinstance(stmt, ast.ImportFrom):
-            self._import_stmts += 1
-            module = stmt.module or ""
-            self.imports.append((module, stmt.level))
-            sdk = stmt.level == 0 and self.settings.is_sdk(module)
-            for alias in stmt.names:
-                if alias.name == "*":
-                    self.star_imports.append((module, stmt.level))
-                    continue
-                if stmt.level > 0 or module:
-                    self.imports.append(
-                        (f"{module}.{alias.name}" if module else alias.name, stmt.level)
-                    )
-                local = alias.asname or alias.name
-                if sdk and alias.name == "flow":
-                    self.flow_aliases.add(local)
-                elif sdk and alias.name == "task":
-                    self.task_aliases.add(local)
-                self._bind(local, "import", (module, alias.name, stmt.level))
-        elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            if top:
-                self._bind(stmt.name, "function", stmt)
-                self.functions.append(stmt)
-            else:
-                self._bind(stmt.name, "value")
-            self._scopes.append(stmt)
-        elif isinstance(stmt, ast.ClassDef):
-            self._bind(stmt.name, "class" if top else "value", stmt)
-            if top:
-                self.classes.append(stmt)
-            self._scopes.append(stmt)
-        elif isinstance(stmt, (ast.Assign, ast.AnnAssign)):
-            targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
-            if stmt.value is None:
-                return
-            value = literal(stmt.value)
-            derived = top and _is_with_options(stmt.value)
-            for target in targets:
-                if isinstance(target, ast.Name) and top and value is not MISSING:
-                    self._bind(target.id, "constant", (value, stmt.lineno))
-                elif isinstance(target, ast.Name) and derived:
-                    self._bind(target.id, "derived", stmt.value)
-                else:
-                    for name in _stored_names(target):
-                        self._bind(name, "value")
-        elif isinstance(stmt, (ast.AugAssign, ast.For, ast.AsyncFor, ast.With, ast.AsyncWith)):
-            for node in ast.walk(stmt.target if isinstance(stmt, ast.AugAssign) else stmt):
-                if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
-                    self._bind(node.id, "value")
-            for child in getattr(stmt, "body", []):
-                self._scan(child, top=False)
-        elif isinstance(stmt, (ast.If, ast.Try, ast.While)) or type(stmt).__name__ == "TryStar":
-            # Imports under `if TYPE_CHECKING:` / `try: … except ImportError:` still count.
-            blocks = [getattr(stmt, "body", []), getattr(stmt, "orelse", [])]
-            blocks.append(getattr(stmt, "finalbody", []))
-            blocks += [h.body for h in getattr(stmt, "handlers", [])]
-            for block in blocks:
-                for child in block:
-                    self._scan(child, top=False)
-
-    def all_imports(self) -> list[tuple[str, int]]:
-        """Every import of the module as (module, level), those inside functions and
-        classes (lazy imports) included: they belong to the closure too."""
-        # Cheap: look inside functions only when the text has more `import`s than the
-        # import statements already seen (a comment or string mentioning it only costs time).
-        if self._scopes and self.text.count("import") > self._import_stmts:
-            while self._scopes:
-                self._nested_imports(self._scopes.pop())
-        self._scopes.clear()
-        return self.imports
-
-    def _nested_imports(self, node: ast.stmt) -> None:
-        stack = list(getattr(node, "body", []))
-        while stack:
-            stmt = stack.pop()
-            if isinstance(stmt, ast.Import):
-                self.imports += [(alias.name, 0) for alias in stmt.names]
-            elif isinstance(stmt, ast.ImportFrom):
-                module = stmt.module or ""
-                self.imports.append((module, stmt.level))
-                self.imports += [
-                    (f"{module}.{a.name}" if module else a.name, stmt.level)
-                    for a in stmt.names
-                    if a.name != "*"
-                ]
-            else:
-                for name in ("body", "orelse", "finalbody", "handlers", "cases"):
-                    stack.extend(getattr(stmt, name, ()))
 
     # -- positions, text and problems ---------------------------------------------------
     def error(self, message: str, node: ast.AST | None, hint: str | None = None) -> SpecError:
@@ -489,20 +338,6 @@ class ModuleInfo:
     def find(self, module: str, level: int) -> Path | None:
         """The repository file of an import of this module (memoised), or None."""
         return self._find(module, level)
-
-
-def _is_with_options(node: ast.expr) -> bool:
-    return (
-        isinstance(node, ast.Call)
-        and isinstance(node.func, ast.Attribute)
-        and node.func.attr == "with_options"
-    )
-
-
-def _stored_names(target: ast.expr) -> list[str]:
-    return [
-        n.id for n in ast.walk(target) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
-    ]
 
 
 # -- imported modules, cached ---------------------------------------------------------
