@@ -29,6 +29,9 @@ from dagy_git.analysis.params import bind_params
 __all__ = ["MAX_DEPTH", "CallSites", "Callee"]
 
 MAX_DEPTH = 16  # helper calls nested deeper than this are cut off (with a warning)
+# Helpers calling helpers several times each multiply: past this many helper walks in one
+# flow, further calls are not followed (with a warning), so no input can make it hang.
+MAX_FRAMES = 2000
 Fn = ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
 
 
@@ -341,6 +344,10 @@ class CallSites(FlowEnv):
         if len(self.stack) >= MAX_DEPTH:
             self.warn(f"helper calls nest deeper than {MAX_DEPTH}: {name!r} is not followed", site)
             return every_arg | (everything or EMPTY)
+        if self.graph.frames >= MAX_FRAMES:
+            self.warn(f"more than {MAX_FRAMES} helper calls: {name!r} is not followed", site)
+            return every_arg | (everything or EMPTY)
+        self.graph.frames += 1
         owner = callee.owner or self.mod
         module_as = self.module_as if owner is self.mod else callee.module
         frame = type(self)(

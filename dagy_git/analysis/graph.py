@@ -37,6 +37,7 @@ class Graph:
     # What each loop (keyed by frame path and statement) carried into its next iteration.
     heads: dict[tuple[object, ...], dict[str, frozenset[str]]] = field(default_factory=dict)
     grew: bool = False
+    frames: int = 0  # helper frames walked in this pass over the flow (see calls.MAX_FRAMES)
     _ids: dict[tuple[int, ...], str] = field(default_factory=dict)
     _counts: dict[str, int] = field(default_factory=dict)
     _reported: set[tuple[object, ...]] = field(default_factory=set)

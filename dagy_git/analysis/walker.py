@@ -29,6 +29,7 @@ class FlowWalker(CallSites):
         """Walk the whole flow, again while a loop's carried state still grows."""
         while True:
             self.graph.grew = False
+            self.graph.frames = 0
             self.env.clear()
             self.callables.clear()
             self.instances.clear()

@@ -1236,3 +1236,14 @@ def test_a_computed_task_option_makes_every_flow_that_calls_it_approximate() -> 
     assert [(w.line, w.col) for w in flows["uses"].warnings] == [(4, 15)]
     assert flows["other"].warnings == []
     assert len(result.warnings) == 1  # reported once for the file
+
+
+def test_helpers_that_multiply_are_cut_off_not_hung() -> None:
+    # h0 calls h1 twice, h1 calls h2 twice, …: 2**15 walks if followed naively.
+    chain = "".join(f"def h{i}(x):\n    return h{i + 1}(h{i + 1}(x))\n" for i in range(15))
+    src = HEADER + chain + "def h15(x):\n    return a(x)\n@flow\ndef f(src):\n    b(h0(src))\n"
+    result = analyze_source(src.encode(), "flow.py")
+    assert result.problems == []
+    (flow,) = result.flows
+    assert any("helper calls: 'h" in w.message for w in flow.warnings)
+    assert 1000 < len(flow.spec.tasks) <= 2100
