@@ -159,7 +159,7 @@ class CallSites(FlowEnv):
             return Callee("class", cls=sym.cls, owner=sym.owner)
         if at is not None and sym.kind == "broken":
             # One line that points at the definition's own error, not a repeat of it.
-            self.fail(f"task {'.'.join(dotted(at) or ())!r} cannot be used ({sym.detail})", at)
+            self.fail(f"cannot use {'.'.join(dotted(at) or ())!r}: {sym.detail}", at)
         if at is not None and sym.kind == "missing":
             self.warn(
                 f"cannot resolve {'.'.join(dotted(at) or ())!r}: {sym.detail}; "

@@ -244,7 +244,8 @@ class ModuleInfo(Scope):
         definition = self.definition(fn, cls)
         if isinstance(definition, list):
             first = definition[0]
-            return Symbol("broken", detail=f"see {first.location}: {first.message}")
+            detail = f"its definition has an error (see {first.location}: {first.message})"
+            return Symbol("broken", detail=detail)
         return Symbol(found[0], task=definition, form=form, fn=fn, owner=self)
 
     def method_symbol(self, cls: ast.ClassDef, rest: tuple[str, ...]) -> Symbol:
@@ -293,7 +294,9 @@ class ModuleInfo(Scope):
             return Symbol("module", module=written)
         info = load_module(path, self.repo_root, self.settings)
         if isinstance(info, SpecError):
-            return Symbol("external", module=written, detail=f"{written!r} cannot be read: {info}")
+            # In the repository but unreadable: it may hold tasks, so the spec would lie.
+            detail = f"module {written!r} cannot be read (see {info})"
+            return Symbol("broken", module=written, detail=detail)
         if depth > 20:  # a re-export chain this long is an import cycle
             return Symbol("missing", module=written, detail="imports nest too deeply")
         found = info.symbol(rest, depth + 1)

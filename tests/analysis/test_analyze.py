@@ -880,6 +880,7 @@ def test_tasks_imported_from_the_repository(
 
 IMPORT_ERRORS = [
     ("from common.badopts import extract", "extract(1)", "retries must be a whole number"),
+    ("from common.broken import extract", "extract(1)", "'common.broken' cannot be read"),
 ]
 IMPORT_WARNINGS = [
     ("from .nowhere import extract", "extract(1)", "module '.nowhere' is not in the repository"),
@@ -889,7 +890,6 @@ IMPORT_ORDINARY = [
     ("from nowhere.tasks import extract", "extract(1)"),
     ("from common.tasks import helper", "helper()"),
     ("import pandas as pd", "pd.DataFrame([])"),
-    ("from common.broken import extract", "extract(1)"),
 ]
 
 
@@ -1246,4 +1246,4 @@ def test_helpers_that_multiply_are_cut_off_not_hung() -> None:
     assert result.problems == []
     (flow,) = result.flows
     assert any("helper calls: 'h" in w.message for w in flow.warnings)
-    assert 1000 < len(flow.spec.tasks) <= 2100
+    assert 500 < len(flow.spec.tasks) <= 2100
