@@ -301,7 +301,8 @@ class ModuleInfo(Scope):
             return Symbol("missing", module=written, detail="imports nest too deeply")
         found = info.symbol(rest, depth + 1)
         if found.kind == "missing" and rest[0] not in info.bindings:
-            return Symbol("missing", module=written, detail=f"{written!r} has no {rest[0]!r}")
+            # An ImportError when the flow runs: the file cannot be specified.
+            return Symbol("broken", module=written, detail=f"{written!r} has no {rest[0]!r}")
         # The module as written in *this* file's import is what the TaskSpec records.
         return dataclasses.replace(found, module=written)
 
@@ -309,9 +310,8 @@ class ModuleInfo(Scope):
         """A module that is not in the repository: ordinary code, or tasks if declared so."""
         if level > 0:
             written = "." * level + module
-            return Symbol(
-                "missing", module=written, detail=f"module {written!r} is not in the repository"
-            )
+            detail = f"module {written!r} is not in the repository"
+            return Symbol("broken", module=written, detail=detail)
         if not rest:
             return Symbol("module")
         form = rest[-1] if len(rest) > 1 and rest[-1] in FORMS else None

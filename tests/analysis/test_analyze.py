@@ -880,11 +880,16 @@ def test_tasks_imported_from_the_repository(
 
 IMPORT_ERRORS = [
     ("from common.badopts import extract", "extract(1)", "retries must be a whole number"),
+    ("from .nowhere import extract", "extract(1)", "module '.nowhere' is not in the repository"),
+    ("from common.tasks import missing", "missing(1)", "'common.tasks' has no 'missing'"),
     ("from common.broken import extract", "extract(1)", "'common.broken' cannot be read"),
 ]
 IMPORT_WARNINGS = [
-    ("from .nowhere import extract", "extract(1)", "module '.nowhere' is not in the repository"),
-    ("from common.tasks import missing", "missing(1)", "'common.tasks' has no 'missing'"),
+    (
+        "from dagy import flow as nowhere_else",
+        "undefined_name(1)",
+        "'undefined_name' is not defined",
+    ),
 ]
 IMPORT_ORDINARY = [
     ("from nowhere.tasks import extract", "extract(1)"),
