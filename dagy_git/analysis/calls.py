@@ -147,11 +147,8 @@ class CallSites(FlowEnv):
 
     def _from_symbol(self, sym: Symbol, at: ast.expr | None = None) -> Callee:
         if sym.kind in ("task", "flow") and sym.task is not None:
-            module = sym.module
-            if module is None and sym.owner is not self.mod:
-                module = self.module_as  # defined in the helper's module
-            elif module is None:
-                module = self.module_as
+            # Defined in this frame's module: in a helper of another module, that module.
+            module = sym.module if sym.module is not None else self.module_as
             return Callee("node", sym.task, module, sym.form)
         if sym.kind == "function" and sym.fn is not None:
             return Callee("helper", fn=sym.fn, owner=sym.owner, module=sym.module)
