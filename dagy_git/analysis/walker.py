@@ -127,6 +127,8 @@ class FlowWalker(CallSites):
                 deps = self.expr(item.context_expr)
                 if item.optional_vars is not None:
                     self.bind(item.optional_vars, deps, refs=self.refs(item.context_expr))
+                    # `with Loader(dsn) as loader:` — taken as the instance itself.
+                    self.note(item.optional_vars, item.context_expr, None)
             self.block(s.body)
         elif isinstance(s, ast.Try) or type(s).__name__ == "TryStar":
             self.try_(s)

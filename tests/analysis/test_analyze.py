@@ -587,13 +587,15 @@ def test_task_methods() -> None:
         "    @staticmethod\n    @task\n    def clean(x): ...\n"
         "@flow\ndef f(src):\n"
         "    loader = Loader(a())\n    x = loader.load(src)\n"
-        "    y = Loader.clean(Loader(src).load.submit(x))\n    b(y)\n"
+        "    with Loader(src) as other:\n        z = other.load(x)\n"
+        "    y = Loader.clean(Loader(src).load.submit(z))\n    b(y)\n"
     )
     (flow,) = build_flows_from(src)
     assert [(t.id, t.function) for t in flow.spec.tasks] == [
         ("a", "a"),
         ("load-rows", "Loader.load"),
         ("load-rows#2", "Loader.load"),
+        ("load-rows#3", "Loader.load"),
         ("clean", "Loader.clean"),
         ("b", "b"),
     ]
@@ -601,7 +603,8 @@ def test_task_methods() -> None:
         ("a", "load-rows"),
         ("clean", "b"),
         ("load-rows", "load-rows#2"),
-        ("load-rows#2", "clean"),
+        ("load-rows#2", "load-rows#3"),
+        ("load-rows#3", "clean"),
     ]
 
 
