@@ -27,7 +27,7 @@ from dagy_git.analysis.pyfiles import (
     source_lines,
     source_segment,
 )
-from dagy_git.analysis.pynames import BUILTINS
+from dagy_git.analysis.pynames import BUILTINS, STDLIB
 from dagy_git.analysis.scan import Scope
 from dagy_git.analysis.settings import DEFAULT, AnalysisSettings
 from dagy_git.errors import DagyError, SpecError, SpecWarning
@@ -274,6 +274,8 @@ class ModuleInfo(Scope):
     def _import_symbol(
         self, module: str, attr: str | None, level: int, rest: tuple[str, ...], depth: int
     ) -> Symbol:
+        if level == 0 and self._not_repository(module):
+            return self._outside(module, level, rest if attr is None else (attr, *rest))
         if attr is not None:
             # `from pkg import tasks`: `tasks` may be a submodule or a name inside `pkg`.
             sub = f"{module}.{attr}" if module else attr
@@ -281,6 +283,11 @@ class ModuleInfo(Scope):
                 return self._module_symbol(sub, level, rest, depth)
             return self._module_symbol(module, level, (attr, *rest), depth)
         return self._module_symbol(module, level, rest, depth)
+
+    def _not_repository(self, module: str) -> bool:
+        """The SDK and the standard library are never looked for in the repository (as for
+        the closure in `imports.py`): no file system lookups for `json` or `dagy`."""
+        return self.settings.is_sdk(module) or module.split(".")[0] in STDLIB
 
     def _module_symbol(self, module: str, level: int, rest: tuple[str, ...], depth: int) -> Symbol:
         # Walk `a.b.c` down through submodules as long as they exist in the repository.
