@@ -71,7 +71,7 @@ class CallSites(FlowEnv):
         module_as: str | None = None,
         closure: CallSites | None = None,
     ) -> None:
-        own = param_names(fn) if isinstance(fn, ast.Lambda) else local_names(fn)
+        own = _names_of(mod, fn, params=True)
         outer = (closure.locals - own) if closure is not None else set()
         super().__init__(own | outer)
         self.mod, self.fn, self.graph = mod, fn, graph
@@ -379,7 +379,7 @@ class CallSites(FlowEnv):
         """A helper that fills an argument (`acc.append(t(x))`) fills the caller's object."""
         if isinstance(fn, ast.Lambda):
             return
-        rebound = local_names(fn, params=False)
+        rebound = _names_of(frame.mod, fn, params=False)
         params = [a.arg for a in (*fn.args.posonlyargs, *fn.args.args)]
         pairs: list[tuple[str, ast.expr]] = [
             (p, node) for p, (_, node) in zip(params, positional, strict=False)
@@ -392,3 +392,13 @@ class CallSites(FlowEnv):
             if extra:
                 for name in self.refs(node):
                     self.mutate(name, extra)
+
+
+def _names_of(mod: ModuleInfo, fn: Fn, *, params: bool) -> set[str]:
+    """`local_names` of a function, memoised on its module (a helper is walked per call)."""
+    key = (id(fn), params)
+    found = mod.local_cache.get(key)
+    if found is None:
+        names = param_names(fn) if isinstance(fn, ast.Lambda) else local_names(fn, params=params)
+        found = mod.local_cache[key] = frozenset(names)
+    return set(found)

@@ -82,6 +82,9 @@ class ModuleInfo(Scope):
         self._symbols: dict[tuple[str, ...], Symbol] = {}
         self._found: dict[tuple[str, int], Path | None] = {}
         self._lines: list[str] | None = None
+        self._task_methods: dict[str, ast.ClassDef] | None = None
+        # Local names of its functions, by (id, with parameters): see calls._names_of.
+        self.local_cache: dict[tuple[int, bool], frozenset[str]] = {}
 
     # -- positions, text and problems ---------------------------------------------------
     def error(self, message: str, node: ast.AST | None, hint: str | None = None) -> SpecError:
@@ -184,8 +187,11 @@ class ModuleInfo(Scope):
         return self._def_warnings.get(id(fn), [])
 
     def task_methods(self) -> dict[str, ast.ClassDef]:
-        """`@task` methods of this module's classes: method name -> class."""
+        """`@task` methods of this module's classes: method name -> class (memoised)."""
+        if self._task_methods is not None:
+            return self._task_methods
         out: dict[str, ast.ClassDef] = {}
+        self._task_methods = out
         for cls in self.classes:
             for stmt in cls.body:
                 if isinstance(
