@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from dagy_git import gitio, queries
-from dagy_git.names import decode_version
+from dagy_git.names import decode_name, decode_version
 from dagy_git.registry import Registry
 from dagy_git.registry.log import LogEntry, last_changes, read_log
 from dagy_git.registry.snapshot import MARKER
@@ -233,7 +233,8 @@ def update_view(old: RegistryView, snap: Snapshot) -> RegistryView:
         parts = path.split("/")
         if parts[0] == "flows" and len(parts) >= 4:
             try:
-                keys.add((parts[1], decode_version(parts[2])))
+                # names are escaped like versions (`Daily%20Sales%20ETL`)
+                keys.add((decode_name(parts[1]), decode_version(parts[2])))
             except (ValueError, UnicodeDecodeError):
                 return read_view(old.registry, snap)  # which names the bad path
         elif parts[0] in ("deployments", "drafts") and len(parts) == 2:
