@@ -38,6 +38,7 @@ class Settings:
     remote: str = "origin"
     mutable_versions: tuple[str, ...] = ("latest",)
     immutable_versions: bool = False
+    runs_db: str | None = None  # the runs store; relative to the repo root, or absolute
     config_path: str | None = None  # which file the settings came from
     # The analyser's: modules whose functions are tasks (`pkg`, `pkg.*`), and the modules
     # whose `flow`/`task` decorators are dagy's.
@@ -55,6 +56,7 @@ SETTING_KEYS: dict[str, type] = {
     "immutable_versions": bool,
     "task_modules": list,
     "sdk_modules": list,
+    "runs_db": str,
 }
 _ROOT_KEYS = (*SETTING_KEYS, "tags", "deployments")
 _TYPE_NAMES = {str: "string", list: "list", bool: "boolean", dict: "table"}
@@ -178,6 +180,8 @@ def _check_setting(repo_root: Path, key: str, raw: object) -> Any:
             elif is_absolute(item) or ".." in item.split("/"):
                 raise ConfigError(f"glob {item!r} must be relative to the repository root")
         return tuple(value)
+    if key == "runs_db" and not value.strip():
+        raise ConfigError("must be a path to the runs database", hint='e.g. ".dagy/runs.sqlite3"')
     if key == "remote" and (not value or value.startswith("-")):
         raise ConfigError(f"{value!r} is not a remote name")
     return value

@@ -21,12 +21,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar, overload
 
+from dagy_git import observe
 from dagy_git.errors import DagyError, SpecError
 from dagy_git.options import check_option
 
 if TYPE_CHECKING:
     from dagy_git.analysis import AnalyzedFlow
     from dagy_git.models import FlowSpec
+    from dagy_git.observe import TaskRunWatch
     from dagy_git.plan import DeployResult
 
 __all__ = ["Flow", "Task", "flow", "task"]
@@ -60,20 +62,31 @@ def _run(
     retries: int,
     delay: float,
     timeout: float | None,
+    watch: TaskRunWatch | None = None,
 ) -> R:
-    """Call `fn`, retrying `retries` more times on an exception, each try within `timeout`."""
+    """Call `fn`, retrying `retries` more times on an exception, each try within `timeout`;
+    each attempt is reported to `watch` when a run observes its task runs."""
     attempt = 0
     while True:
+        if watch is not None:
+            watch.attempt_started(attempt + 1)
         try:
             if timeout is None:
-                return fn(*args, **kwargs)
-            return _with_timeout(what, fn, args, kwargs, timeout)
-        except Exception:
+                value = fn(*args, **kwargs)
+            else:
+                value = _with_timeout(what, fn, args, kwargs, timeout)
+        except Exception as exc:
+            if watch is not None:
+                watch.attempt_ended(attempt + 1, exc, final=attempt >= retries)
             if attempt >= retries:
                 raise
             attempt += 1
             if delay > 0:
                 time.sleep(delay)
+        else:
+            if watch is not None:
+                watch.attempt_ended(attempt + 1, None, final=True)
+            return value
 
 
 def _with_timeout(
@@ -144,6 +157,7 @@ class Task(Generic[P, R]):
             self.retries,
             self.retry_delay_seconds,
             self.timeout_seconds,
+            observe.task_run(self.name),
         )
 
     def __repr__(self) -> str:

@@ -15,6 +15,7 @@ import typer
 
 from dagy_git import __version__
 from dagy_git.cli.drafts_app import drafts_app
+from dagy_git.cli import runs_commands
 
 app = typer.Typer(
     name="dagy-git",
@@ -462,6 +463,7 @@ def serve(
 
 
 app.add_typer(drafts_app)
+runs_commands.register(app)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -8,5 +8,6 @@ and every other command stay light. The rooms:
 - `models`: the API's pydantic shapes, named as the spec names them;
 - `auth`, `limits`: bearer tokens and request-size limits;
 - `api_flows`, `api_deployments`, `api_drafts`: the routers;
+- `runs_api`: the `/runs` router (trigger, list, show, cancel runs; a bounded run pool);
 - `app`: `create_app`, which wires them (plus the Flows UI of `ui`, when present).
 """
