@@ -52,8 +52,6 @@ def run(
 
 
 def _task_line(task: TaskRunRecord) -> None:
-    if task.state == "RUNNING" and task.attempts == 1:
-        return
     tries = f" (attempt {task.attempts})" if task.attempts > 1 else ""
     error = f": {task.error}" if task.error else ""
     note(f"  task {task.task_id}: {task.state}{tries}{error}")

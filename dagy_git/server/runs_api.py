@@ -1,0 +1,202 @@
+"""The runs API of `dagy-git serve`: trigger, list, show and cancel runs.
+
+    POST /runs                   {"flow_name", "flow_version", "parameters"} or
+                                 {"deployment", "parameters"} → RunResponse (the spec's name)
+    GET  /runs                   ?flow_name=&flow_version=&deployment=&state=&limit=&offset=
+    GET  /runs/{run_id}          RunDetailResponse: the run, its task runs and log
+    POST /runs/{run_id}/cancel   RunResponse
+
+Runs execute in a bounded pool of this server (`RunPool`): a run past its size waits as
+PENDING. Writes need the write token: the app passes its auth dependency in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query
+from pydantic import BaseModel, Field
+
+from dagy_git.errors import DagyError
+from dagy_git.runs import launch
+from dagy_git.runs.store import RunStore
+from dagy_git.runs.types import STATES, RunRecord
+from dagy_git.workspace import Workspace
+
+__all__ = [
+    "RunDetailResponse",
+    "RunListResponse",
+    "RunPool",
+    "RunResponse",
+    "RunTriggerRequest",
+    "TaskRunResponse",
+    "make_runs_router",
+]
+
+
+class RunTriggerRequest(BaseModel):
+    """POST /runs: a flow version (`flow_version` omitted: its latest) or a deployment."""
+
+    flow_name: str | None = None
+    flow_version: str | None = None
+    deployment: str | None = None
+    parameters: dict[str, Any] = Field(default_factory=dict)
+
+
+class RunResponse(BaseModel):
+    """One run: which version it executed, how it was asked for and its state."""
+
+    run_id: str
+    flow_name: str
+    flow_version: str
+    state: str
+    deployment_name: str | None = None
+    deployment_version: int | None = None
+    namespace: str = ""
+    code_hash: str | None = None
+    parameters: dict[str, Any] = Field(default_factory=dict)
+    source: str = "registry"
+    scheduled_for: str | None = None
+    created_at: str
+    started_at: str | None = None
+    ended_at: str | None = None
+    error: str | None = None
+
+
+class TaskRunResponse(BaseModel):
+    """One task run of a run."""
+
+    task_id: str
+    task_name: str
+    state: str
+    attempts: int
+    started_at: str | None = None
+    ended_at: str | None = None
+    error: str | None = None
+
+
+class RunDetailResponse(RunResponse):
+    """A run with its task runs and (bounded) log."""
+
+    task_runs: list[TaskRunResponse] = Field(default_factory=list)
+    log: str = ""
+
+
+class RunListResponse(BaseModel):
+    """A page of runs, newest first."""
+
+    items: list[RunResponse]
+    limit: int
+    offset: int
+
+
+class RunPool:
+    """A bounded pool of run executors; runs beyond `size` wait as PENDING."""
+
+    def __init__(self, size: int = 2) -> None:
+        if size < 1:
+            raise ValueError("the run pool needs at least one worker")
+        self.size = size
+        self.executor = ThreadPoolExecutor(size, thread_name_prefix="dagy-run")
+
+    def submit(self, fn: Callable[[], object]) -> None:
+        """Queue one run's execution."""
+        self.executor.submit(fn)
+
+    def shutdown(self) -> None:
+        """Wait for the runs in progress (queued ones stay PENDING, then CRASHED on reap)."""
+        self.executor.shutdown(wait=True, cancel_futures=True)
+
+
+def _response(run: RunRecord) -> RunResponse:
+    return RunResponse(**run.to_json(with_log=False))
+
+
+def _bad(exc: DagyError, status: int = 400) -> HTTPException:
+    return HTTPException(status, detail={"message": str(exc), "hint": exc.hint})
+
+
+def make_runs_router(
+    ws: Workspace,
+    store: RunStore,
+    require_write: Callable[..., Any],
+    pool: RunPool | None = None,
+) -> APIRouter:
+    """The `/runs` routes over one repository and runs store; writes need `require_write`."""
+    runner = pool or RunPool()
+    router = APIRouter(tags=["runs"])
+
+    def execute(request: launch.RunRequest, run_id: str) -> None:
+        try:
+            launch.execute(ws, store, request, run_id)
+        except DagyError:
+            pass  # recorded as the run's error by execute
+
+    @router.post(
+        "/runs", response_model=RunResponse, status_code=201, dependencies=[Depends(require_write)]
+    )
+    def trigger(body: RunTriggerRequest) -> RunResponse:
+        """Start a run of a flow version, or of a deployment's pinned version."""
+        if (body.deployment is None) == (body.flow_name is None):
+            raise HTTPException(400, detail={"message": "give flow_name or deployment"})
+        ref = None
+        if body.flow_name is not None:
+            if "@" in body.flow_name:
+                raise HTTPException(400, detail={"message": "flow_name cannot contain '@'"})
+            ref = body.flow_name + (f"@{body.flow_version}" if body.flow_version else "")
+        try:
+            request = launch.prepare(
+                ws, flow_ref=ref, deployment=body.deployment, params=body.parameters
+            )
+        except DagyError as exc:
+            raise _bad(exc) from None
+        run = launch.create(store, request)
+        runner.submit(lambda: execute(request, run.run_id))
+        return _response(run)
+
+    @router.get("/runs", response_model=RunListResponse)
+    def list_runs(
+        flow_name: str | None = None,
+        flow_version: str | None = None,
+        deployment: str | None = None,
+        state: str | None = None,
+        limit: int = Query(50, ge=1, le=500),
+        offset: int = Query(0, ge=0),
+    ) -> RunListResponse:
+        """Runs newest first, filtered by flow, version, deployment and state (indexed)."""
+        if state is not None and state not in STATES:
+            raise HTTPException(400, detail={"message": f"unknown state {state!r}"})
+        found = store.list_runs(
+            flow_name=flow_name,
+            flow_version=flow_version,
+            deployment=deployment,
+            state=state,
+            limit=limit,
+            offset=offset,
+        )
+        return RunListResponse(items=[_response(r) for r in found], limit=limit, offset=offset)
+
+    @router.get("/runs/{run_id}", response_model=RunDetailResponse)
+    def show_run(run_id: str) -> RunDetailResponse:
+        """One run with its task runs and log."""
+        run = store.get(run_id)
+        if run is None:
+            raise HTTPException(404, detail={"message": f"no run {run_id!r}"})
+        return RunDetailResponse(**run.to_json())
+
+    @router.post(
+        "/runs/{run_id}/cancel",
+        response_model=RunResponse,
+        dependencies=[Depends(require_write)],
+    )
+    def cancel_run(run_id: str) -> RunResponse:
+        """Ask a run to stop: PENDING ones are CANCELLED at once, RUNNING ones shortly."""
+        if store.request_cancel(run_id) is None:
+            raise HTTPException(404, detail={"message": f"no run {run_id!r}"})
+        run = store.get(run_id)
+        assert run is not None  # just seen
+        return _response(run)
+
+    return router
