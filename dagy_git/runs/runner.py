@@ -85,6 +85,10 @@ class _Events:
         self.flow: dict[str, Any] | None = None
 
     def read(self, pipe: IO[bytes]) -> None:
+        with pipe:
+            self._read(pipe)
+
+    def _read(self, pipe: IO[bytes]) -> None:
         for raw in pipe:
             try:
                 event = json.loads(raw)
@@ -115,6 +119,10 @@ class _Log:
         self.dropped = 0
 
     def read(self, pipe: IO[bytes]) -> None:
+        with pipe:
+            self._read(pipe)
+
+    def _read(self, pipe: IO[bytes]) -> None:
         while chunk := pipe.read1(65536) if hasattr(pipe, "read1") else pipe.read(65536):
             text = chunk.decode("utf-8", "replace")
             self.parts.append(text)

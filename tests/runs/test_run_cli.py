@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from conftest import commit_all, git, run_cli, write
-from runs_harness import ETL, deploy, make_etl_repo, runs_json
+from runs_harness import deploy, make_etl_repo, runs_json
 
 
 @pytest.fixture
