@@ -127,9 +127,13 @@ class RunStore:
             raise DagyError(f"cannot open the runs store {path}: {exc}") from None
         self._lock = threading.RLock()
         self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA foreign_keys=ON")
-        self._migrate()
+        try:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA foreign_keys=ON")
+            self._migrate()
+        except BaseException:
+            self._db.close()
+            raise
         self.host = socket.gethostname()
         self.pid = os.getpid()
         self.token = process_token(self.pid)
