@@ -241,10 +241,10 @@ def execute(
         if on_task is not None:
             on_task(task)
 
-    if cancelled():
+    # The move to RUNNING is conditional, so a cancel that lands first always wins.
+    if (should_cancel is not None and should_cancel()) or not store.start(run_id):
         store.finish(run_id, "CANCELLED", "cancelled", "")
         return _final(store, run_id)
-    store.update(run_id, state="RUNNING", started_at=now_iso())
     try:
         with tempfile.TemporaryDirectory(prefix="dagy-run-") as tmp:
             job, source = _job(ws, request, Path(tmp))

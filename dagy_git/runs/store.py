@@ -229,6 +229,16 @@ class RunStore:
                 f"UPDATE runs SET {assignments} WHERE run_id = ?", (*fields.values(), run_id)
             )
 
+    def start(self, run_id: str) -> bool:
+        """Move a SCHEDULED or PENDING run to RUNNING; False if it was cancelled meanwhile."""
+        with self._write() as db:
+            cur = db.execute(
+                "UPDATE runs SET state = 'RUNNING', started_at = ? "
+                "WHERE run_id = ? AND state IN ('SCHEDULED', 'PENDING') AND cancel_requested = 0",
+                (now_iso(), run_id),
+            )
+            return cur.rowcount == 1
+
     def finish(self, run_id: str, state: str, error: str | None, log: str) -> None:
         """End a run that is still live: its final state, error and log (a cancel wins)."""
         with self._write() as db:

@@ -12,6 +12,7 @@ PENDING. Writes need the write token: the app passes its auth dependency in.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -129,10 +130,9 @@ def make_runs_router(
     router = APIRouter(tags=["runs"])
 
     def execute(request: launch.RunRequest, run_id: str) -> None:
-        try:
+        # A refusal (e.g. hostile registry source) is recorded as the run's error by execute.
+        with contextlib.suppress(DagyError):
             launch.execute(ws, store, request, run_id)
-        except DagyError:
-            pass  # recorded as the run's error by execute
 
     @router.post(
         "/runs", response_model=RunResponse, status_code=201, dependencies=[Depends(require_write)]
