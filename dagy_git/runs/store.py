@@ -60,6 +60,8 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX runs_by_deployment ON runs (deployment_name, seq);
     CREATE INDEX runs_by_state ON runs (state, seq);
     CREATE INDEX runs_by_time ON runs (created_at);
+    -- what `reap` reads on every access: small however many finished runs there are
+    CREATE INDEX runs_live ON runs (state) WHERE state IN ('SCHEDULED', 'PENDING', 'RUNNING');
     -- one run per deployment and scheduled time, however many workers race for it
     CREATE UNIQUE INDEX runs_one_per_slot ON runs (deployment_name, scheduled_for)
         WHERE scheduled_for IS NOT NULL;
