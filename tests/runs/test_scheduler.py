@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pytest
 from dagy_git.runs.launch import execute, open_store, store_path
 from dagy_git.runs.scheduler import Scheduler, slots_between
 from dagy_git.runs.store import RunStore
+from dagy_git.runs.worker import work
 from dagy_git.workspace import open_workspace
 
 from conftest import run_cli
@@ -123,3 +125,30 @@ def test_worker_once_fires_the_due_slot(repo: Path) -> None:
     assert f"run {run['run_id']} (every-minute): COMPLETED" in proc.stderr
     shown = json.loads(run_cli("runs", "show", str(run["run_id"]), "--json", cwd=repo).stdout)
     assert "etl code v1" in shown["log"]
+
+
+@pytest.mark.slow
+def test_worker_loop_runs_until_stopped(repo: Path) -> None:
+    make_etl_repo(repo)
+    deploy(
+        repo,
+        "pipelines/data/orders/order_etl.py",
+        "--deployment",
+        "every-minute",
+        "--schedule",
+        "* * * * *",
+    )
+    ws = open_workspace(repo)
+    stop = threading.Event()
+    said: list[str] = []
+
+    def report(message: str) -> None:
+        said.append(message)
+        if message.endswith("COMPLETED"):
+            stop.set()  # stop once the first scheduled run is done
+
+    with open_store(ws) as store:
+        assert work(ws, store, report=report, stop=stop)
+        (run,) = store.list_runs(deployment="every-minute")
+    assert run.state == "COMPLETED"
+    assert said[-1] == f"run {run.run_id} (every-minute): COMPLETED"
