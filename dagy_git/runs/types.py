@@ -78,10 +78,11 @@ class RunRecord:
     log: str = ""
     task_runs: list[TaskRunRecord] = field(default_factory=list)
 
-    def to_json(self, *, with_log: bool = True) -> dict[str, Any]:
-        """The run as the API (`RunResponse` plus details) and `--json` show it."""
+    def to_json(self, *, detail: bool = True) -> dict[str, Any]:
+        """The run as the API and `--json` show it; without `detail`, no log or task runs
+        (a listing's `RunResponse`)."""
         data = asdict(self)
         data["task_runs"] = [t.to_json() for t in self.task_runs]
-        if not with_log:
-            data.pop("log")
+        if not detail:
+            del data["log"], data["task_runs"]
         return data

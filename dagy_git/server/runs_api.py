@@ -112,7 +112,7 @@ class RunPool:
 
 
 def _response(run: RunRecord) -> RunResponse:
-    return RunResponse(**run.to_json(with_log=False))
+    return RunResponse(**run.to_json(detail=False))
 
 
 def _bad(exc: DagyError, status: int = 400) -> HTTPException:

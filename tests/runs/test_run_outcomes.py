@@ -132,7 +132,7 @@ def test_a_child_that_dies_is_crashed(repo: Path) -> None:
     (run,) = runs_json(repo)
     assert run["state"] == "CRASHED"
     assert run["error"] == "the flow's process was killed by SIGKILL"
-    assert [(t["task_id"], t["state"]) for t in run["task_runs"]] == []  # list omits tasks
+    assert "task_runs" not in run  # a listing leaves them out
     with launch.open_store(open_workspace(repo)) as store:
         detail = store.get(str(run["run_id"]))
     assert detail is not None and [(t.task_id, t.state) for t in detail.task_runs] == [

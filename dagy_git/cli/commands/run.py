@@ -80,7 +80,7 @@ def list_runs(
             limit=limit,
         )
     if json_out:
-        print_json([r.to_json(with_log=False) for r in found])
+        print_json([r.to_json(detail=False) for r in found])
         return 0
     print_table(("run", "flow", "version", "deployment", "state", "created", "code"), _rows(found))
     note(f"{len(found)} run{'' if len(found) == 1 else 's'}")
