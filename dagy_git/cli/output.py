@@ -123,6 +123,12 @@ def say(message: str) -> None:
     sys.stdout.write(message + "\n")
 
 
+def stream(text: str) -> None:
+    """Raw output as it comes (a run's log), on stdout."""
+    sys.stdout.write(text)
+    sys.stdout.flush()
+
+
 def note(message: str) -> None:
     """A side remark on stderr (progress, summaries), so stdout stays parseable."""
     sys.stderr.write(message + "\n")

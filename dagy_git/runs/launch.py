@@ -230,8 +230,10 @@ def execute(
     should_cancel: Callable[[], bool] | None = None,
     on_note: Callable[[str], None] | None = None,
     on_task: Callable[[TaskRunRecord], None] | None = None,
+    on_output: Callable[[str], None] | None = None,
 ) -> RunRecord:
-    """Run a created run to its end and return its final record."""
+    """Run a created run to its end and return its final record (callbacks: see
+    `runner.run_child`)."""
 
     def cancelled() -> bool:
         return store.cancel_requested(run_id) or (should_cancel is not None and should_cancel())
@@ -256,6 +258,7 @@ def execute(
                 should_cancel=cancelled,
                 on_task=task_changed,
                 on_note=on_note,
+                on_output=on_output,
             )
     except DagyError as exc:
         store.finish(run_id, "FAILED", str(exc), "")

@@ -113,7 +113,8 @@ class _Events:
 class _Log:
     """The child's output, keeping only the tail (a chatty flow must not fill memory)."""
 
-    def __init__(self) -> None:
+    def __init__(self, on_output: Callable[[str], None] | None) -> None:
+        self.on_output = on_output
         self.parts: list[str] = []
         self.size = 0
         self.dropped = 0
@@ -125,6 +126,8 @@ class _Log:
     def _read(self, pipe: IO[bytes]) -> None:
         while chunk := pipe.read1(65536) if hasattr(pipe, "read1") else pipe.read(65536):
             text = chunk.decode("utf-8", "replace")
+            if self.on_output is not None:
+                self.on_output(text)
             self.parts.append(text)
             self.size += len(text)
             if self.size > 2 * LOG_LIMIT:
@@ -172,9 +175,13 @@ def run_child(
     should_cancel: Callable[[], bool] | None = None,
     on_task: Callable[[TaskRunRecord, int], None] | None = None,
     on_note: Callable[[str], None] | None = None,
+    on_output: Callable[[str], None] | None = None,
     python: str = sys.executable,
 ) -> Outcome:
-    """Run `job` in a child interpreter and wait for it, within `timeout` seconds."""
+    """Run `job` in a child interpreter and wait for it, within `timeout` seconds.
+
+    `on_task` sees each task run as it changes, `on_note` the child's remarks, `on_output`
+    its output as it comes (all called from reader threads)."""
     read_end, write_end = os.pipe()
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1"}
     try:
@@ -190,7 +197,7 @@ def run_child(
         )
     finally:
         os.close(write_end)
-    events, log = _Events(on_task, on_note), _Log()
+    events, log = _Events(on_task, on_note), _Log(on_output)
     assert proc.stdout is not None  # stdout=PIPE
     readers = [
         threading.Thread(target=events.read, args=(os.fdopen(read_end, "rb"),), daemon=True),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from dagy_git.cli.output import note, print_json, print_table, say, short
+from dagy_git.cli.output import note, print_json, print_table, say, short, stream
 from dagy_git.cli.parsing import parse_params
 from dagy_git.errors import DagyError
 from dagy_git.runs import launch
@@ -41,12 +41,18 @@ def run(
             f"run {created.run_id}: {request.flow_name}@{request.flow_version} from {where}"
             + (via if request.deployment_name else "")
         )
-        final = launch.execute(ws, store, request, created.run_id, on_note=note, on_task=_task_line)
+        final = launch.execute(
+            ws,
+            store,
+            request,
+            created.run_id,
+            on_note=note,
+            on_task=_task_line,
+            on_output=None if json_out else stream,  # humans see the log as it comes
+        )
     if json_out:
         print_json(final.to_json())
     else:
-        if final.log:
-            say(final.log.rstrip("\n"))
         note(f"run {final.run_id}: {final.state}" + (f": {final.error}" if final.error else ""))
     return exit_code(final.state)
 
