@@ -176,3 +176,20 @@ def test_ctrl_c_cancels_the_run_and_stops_the_child(repo: Path) -> None:
         or "Z" in Path(f"/proc/{child}/stat").read_text().split()[2]
     )
     assert git(repo, "status", "--porcelain") == ""
+
+
+def test_runs_db_from_the_config_or_the_command_line(etl_repo: Path, tmp_path: Path) -> None:
+    write(etl_repo, "dagy.toml", 'runs_db = "ops/runs.sqlite3"\n')
+    assert run_cli("run", "order_etl", cwd=etl_repo).returncode == 0
+    assert (etl_repo / "ops" / "runs.sqlite3").is_file()
+    assert not (etl_repo / ".git" / "dagy").exists()
+    assert len(runs_json(etl_repo)) == 1
+    elsewhere = tmp_path / "elsewhere.sqlite3"
+    proc = run_cli("run", "order_etl", "--runs-db", str(elsewhere), cwd=etl_repo)
+    assert proc.returncode == 0, proc.stderr
+    assert len(runs_json(etl_repo, "--runs-db", str(elsewhere))) == 1
+    assert len(runs_json(etl_repo)) == 1  # the configured store did not see that run
+    write(etl_repo, "dagy.toml", 'runs_db = " "\n')
+    bad = run_cli("runs", cwd=etl_repo)
+    assert bad.returncode == 1
+    assert "dagy.toml:1:1: setting 'runs_db': must be a path to the runs database" in bad.stderr
