@@ -140,6 +140,7 @@ def prepare(
         raise DagyError(f"timeout must be positive, got {timeout:g}")
     with ws.registry().snapshot() as snap:
         dep_name = dep_version = None
+        version: str | None
         given = dict(params or {})
         if deployment is not None:
             validate_name(deployment, "deployment name")
@@ -153,17 +154,21 @@ def prepare(
             given = {**dep.parameters, **given}
         else:
             assert flow_ref is not None  # checked above
-            name, wanted = parse_flow_ref(flow_ref)
-            version = queries.resolve_version(snap, name, wanted)
-        record = snap.record(name, version)
+            name, version = parse_flow_ref(flow_ref)
+            if version is None and not (from_worktree and snap.latest_version(name) is None):
+                version = queries.resolve_version(snap, name, None)
+        record = snap.record(name, version) if version is not None else None
         if record is None and not from_worktree:
             raise DagyError(f"{name}@{version} is not registered", hint="see `dagy-git list`")
         chash: str | None
         rel: str | None = None
         if from_worktree:
+            # A flow never registered runs too, under the version its file declares.
             spec, chash, rel = _worktree_flow(ws, name, version, record)
+            version = spec.version
         else:
             assert record is not None
+            version = record.flow_version
             spec, chash = _registered_spec(snap, name, version), record.code_hash
         label = f"{name}@{version}"
         checked = check_parameters(spec, given, label)
@@ -195,7 +200,7 @@ def _registered_spec(snap: Snapshot, name: str, version: str) -> FlowSpec:
 
 
 def _worktree_flow(
-    ws: Workspace, name: str, version: str, record: FlowRecord | None
+    ws: Workspace, name: str, version: str | None, record: FlowRecord | None
 ) -> tuple[FlowSpec, str, str]:
     """The work tree's flow `name`: its spec, code_hash and repo-relative file."""
     from dagy_git.targets import discovered
@@ -209,7 +214,7 @@ def _worktree_flow(
     if not candidates:
         raise DagyError(f"no flow named {name!r} in the work tree", hint="see `dagy-git spec`")
     flow, rel = candidates[0]
-    spec = flow.spec.model_copy(update={"version": version})
+    spec = flow.spec if version is None else flow.spec.model_copy(update={"version": version})
     return spec, flow.code_hash, rel
 
 
@@ -262,6 +267,9 @@ def execute(
             )
     except DagyError as exc:
         store.finish(run_id, "FAILED", str(exc), "")
+        raise
+    except KeyboardInterrupt:
+        store.finish(run_id, "CANCELLED", "cancelled", "")
         raise
     except BaseException as exc:
         store.finish(run_id, "CRASHED", f"{type(exc).__name__}: {exc}", "")

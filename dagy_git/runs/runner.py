@@ -83,6 +83,7 @@ class _Events:
         self.tasks: dict[str, TaskRunRecord] = {}
         self.notes: list[str] = []
         self.flow: dict[str, Any] | None = None
+        self.failures: list[str] = []  # callbacks that raised (e.g. a locked store)
 
     def read(self, pipe: IO[bytes]) -> None:
         with pipe:
@@ -94,20 +95,26 @@ class _Events:
                 event = json.loads(raw)
             except ValueError:
                 continue  # a torn line from a dying child: the outcome says the rest
-            kind = event.pop("event", None)
-            if kind == "task":
-                task = TaskRunRecord(**event)
-                order = list(self.tasks)
-                position = order.index(task.task_id) if task.task_id in order else len(order)
-                self.tasks[task.task_id] = task
-                if self.on_task is not None:
-                    self.on_task(task, position)
-            elif kind == "note":
-                self.notes.append(str(event.get("message")))
-                if self.on_note is not None:
-                    self.on_note(str(event.get("message")))
-            elif kind == "flow":
-                self.flow = event
+            try:
+                self._handle(event)
+            except Exception as exc:  # keep draining: a full pipe would block the child
+                self.failures.append(f"{type(exc).__name__}: {exc}")
+
+    def _handle(self, event: dict[str, Any]) -> None:
+        kind = event.pop("event", None)
+        if kind == "task":
+            task = TaskRunRecord(**event)
+            order = list(self.tasks)
+            position = order.index(task.task_id) if task.task_id in order else len(order)
+            self.tasks[task.task_id] = task
+            if self.on_task is not None:
+                self.on_task(task, position)
+        elif kind == "note":
+            self.notes.append(str(event.get("message")))
+            if self.on_note is not None:
+                self.on_note(str(event.get("message")))
+        elif kind == "flow":
+            self.flow = event
 
 
 class _Log:
@@ -127,7 +134,10 @@ class _Log:
         while chunk := pipe.read1(65536) if hasattr(pipe, "read1") else pipe.read(65536):
             text = chunk.decode("utf-8", "replace")
             if self.on_output is not None:
-                self.on_output(text)
+                try:
+                    self.on_output(text)
+                except Exception:  # e.g. stdout closed: keep draining, stop echoing
+                    self.on_output = None
             self.parts.append(text)
             self.size += len(text)
             if self.size > 2 * LOG_LIMIT:
@@ -242,4 +252,7 @@ def run_child(
                 task.state = "CRASHED" if state == "CRASHED" else "CANCELLED"
                 if on_task is not None:
                     on_task(task, list(events.tasks).index(task.task_id))
-    return Outcome(state, error, log.text(), events.tasks, events.notes)
+    text = log.text()
+    if events.failures:
+        text += "\n[dagy-git: recording events failed: " + "; ".join(events.failures[:3]) + "]\n"
+    return Outcome(state, error, text, events.tasks, events.notes)

@@ -193,3 +193,24 @@ def test_runs_db_from_the_config_or_the_command_line(etl_repo: Path, tmp_path: P
     bad = run_cli("runs", cwd=etl_repo)
     assert bad.returncode == 1
     assert "dagy.toml:1:1: setting 'runs_db': must be a path to the runs database" in bad.stderr
+
+
+def test_from_worktree_runs_a_flow_never_registered(repo: Path) -> None:
+    write(
+        repo,
+        "draft.py",
+        """
+        from dagy import flow
+
+        @flow(name="draft", version="0.1")
+        def draft():
+            print("draft ran")
+        """,
+    )
+    unregistered = run_cli("run", "draft", cwd=repo)
+    assert unregistered.returncode == 1 and "flow 'draft' is not registered" in unregistered.stderr
+    proc = run_cli("run", "draft", "--from-worktree", "--json", cwd=repo)
+    assert proc.returncode == 0, proc.stderr
+    run = json.loads(proc.stdout)
+    assert (run["flow_version"], run["source"]) == ("0.1", "worktree")
+    assert "draft ran" in run["log"]
