@@ -2,8 +2,8 @@
 
 Runs are operational data, so they live beside the repository (`.git/dagy/runs.sqlite3` by
 default), not on the registry branch. The database runs in WAL mode so a worker, a server
-and `dagy-git runs` read and write it at once; its schema carries a version
-(`PRAGMA user_version`) and is brought up to date by the ordered `MIGRATIONS` on open.
+and `dagy-git runs` read and write it at once; its schema (`schema.py`) carries a
+version and is brought up to date on open.
 
 A run names the process responsible for it (host, pid and that process's start time): a
 run left PENDING or RUNNING by a process that died is marked CRASHED the next time the
@@ -23,66 +23,12 @@ from pathlib import Path
 from typing import Any
 
 from dagy_git.errors import DagyError
+from dagy_git.runs.schema import migrate
 from dagy_git.runs.types import LIVE_STATES, STATES, RunRecord, TaskRunRecord, now_iso
 
-__all__ = ["LOG_LIMIT", "MIGRATIONS", "RunStore", "process_token"]
+__all__ = ["LOG_LIMIT", "RunStore", "bounded_log", "process_token"]
 
 LOG_LIMIT = 64 * 1024  # characters of a run's log kept: its tail, where the error is
-
-MIGRATIONS: tuple[str, ...] = (
-    # 1: runs, task runs, schedule cursors
-    """
-    CREATE TABLE runs (
-        seq INTEGER PRIMARY KEY,
-        run_id TEXT NOT NULL UNIQUE,
-        flow_name TEXT NOT NULL,
-        flow_version TEXT NOT NULL,
-        deployment_name TEXT,
-        deployment_version INTEGER,
-        code_hash TEXT,
-        namespace TEXT NOT NULL DEFAULT '',
-        parameters TEXT NOT NULL DEFAULT '{}',
-        state TEXT NOT NULL,
-        source TEXT NOT NULL DEFAULT 'registry',
-        scheduled_for TEXT,
-        created_at TEXT NOT NULL,
-        started_at TEXT,
-        ended_at TEXT,
-        error TEXT,
-        log TEXT NOT NULL DEFAULT '',
-        owner_host TEXT,
-        owner_pid INTEGER,
-        owner_token TEXT,
-        cancel_requested INTEGER NOT NULL DEFAULT 0
-    );
-    CREATE INDEX runs_by_flow ON runs (flow_name, seq);
-    CREATE INDEX runs_by_version ON runs (flow_name, flow_version, seq);
-    CREATE INDEX runs_by_deployment ON runs (deployment_name, seq);
-    CREATE INDEX runs_by_state ON runs (state, seq);
-    CREATE INDEX runs_by_time ON runs (created_at);
-    -- what `reap` reads on every access: small however many finished runs there are
-    CREATE INDEX runs_live ON runs (state) WHERE state IN ('SCHEDULED', 'PENDING', 'RUNNING');
-    -- one run per deployment and scheduled time, however many workers race for it
-    CREATE UNIQUE INDEX runs_one_per_slot ON runs (deployment_name, scheduled_for)
-        WHERE scheduled_for IS NOT NULL;
-    CREATE TABLE task_runs (
-        run_id TEXT NOT NULL REFERENCES runs (run_id) ON DELETE CASCADE,
-        task_id TEXT NOT NULL,
-        task_name TEXT NOT NULL,
-        state TEXT NOT NULL,
-        attempts INTEGER NOT NULL DEFAULT 0,
-        started_at TEXT,
-        ended_at TEXT,
-        error TEXT,
-        position INTEGER NOT NULL,
-        PRIMARY KEY (run_id, task_id)
-    );
-    CREATE TABLE schedule_cursors (
-        deployment_name TEXT PRIMARY KEY,
-        last_slot TEXT NOT NULL
-    );
-    """,
-)
 
 _RUN_COLUMNS = (
     "run_id, flow_name, flow_version, deployment_name, deployment_version, code_hash, "
@@ -165,18 +111,7 @@ class RunStore:
 
     def _migrate(self) -> None:
         with self._write() as db:
-            version = db.execute("PRAGMA user_version").fetchone()[0]
-            if version > len(MIGRATIONS):
-                raise DagyError(
-                    f"the runs store {self.path} has schema {version}; this dagy-git knows "
-                    f"up to {len(MIGRATIONS)}",
-                    hint="upgrade dagy-git",
-                )
-            for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-                for statement in script.split(";"):
-                    if statement.strip():
-                        db.execute(statement)
-                db.execute(f"PRAGMA user_version = {number}")
+            migrate(db, self.path)
 
     @property
     def schema_version(self) -> int:

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from dagy_git.errors import DagyError
-from dagy_git.runs.store import LOG_LIMIT, MIGRATIONS, RunStore
+from dagy_git.runs.schema import MIGRATIONS
+from dagy_git.runs.store import LOG_LIMIT, RunStore
 from dagy_git.runs.types import RunRecord, TaskRunRecord
 
 
