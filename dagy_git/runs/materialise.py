@@ -2,7 +2,8 @@
 
 The registry keeps what was deployed under `flows/<name>/<version>/source/` (the flow file
 and its repository imports, at their repo-relative paths; older registries hold the flow
-file alone). A registry without a stored source falls back to the version's source commit.
+file alone, and then the Python files of the version's source commit fill in what it
+imports). A registry without a stored source falls back to the source commit entirely.
 Either way the bytes come from git objects, never from the user's work tree.
 
 Registry content is not trusted: a stored path that is absolute, holds `..`, is a symlink or
@@ -13,6 +14,7 @@ was written is then analysed again and its code_hash compared with the registere
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -61,20 +63,30 @@ def safe_parts(path: str, where: str) -> list[str]:
     return parts
 
 
-def _files(snap: Snapshot, tree: str, where: str) -> list[tuple[list[str], str]]:
-    """Every file below tree `tree` as `(path parts, blob id)`; refuses links and modules."""
-    out: list[tuple[list[str], str]] = []
+def _files(
+    snap: Snapshot,
+    tree: str,
+    where: str,
+    *,
+    strict: bool = True,
+    keep: Callable[[list[str]], bool] | None = None,
+) -> list[tuple[list[str], str, str]]:
+    """Every file below tree `tree` as `(path parts, blob id, where)`. Links and submodules
+    are refused (`strict`: stored source) or skipped (a source commit's other files)."""
+    out: list[tuple[list[str], str, str]] = []
     todo: list[tuple[list[str], str]] = [([], tree)]
     while todo:
         prefix, oid = todo.pop()
         for name, (mode, child) in sorted(snap.read_tree(oid).items()):
-            rel = "/".join([*prefix, name])
+            parts = [*prefix, name]
+            rel = "/".join(parts)
             safe_parts(rel, where)
             if mode == _TREE_MODE:
-                todo.append(([*prefix, name], child))
+                todo.append((parts, child))
             elif mode in _FILE_MODES:
-                out.append(([*prefix, name], child))
-            else:
+                if keep is None or keep(parts):
+                    out.append((parts, child, where))
+            elif strict:
                 kind = "symlink" if mode == "120000" else f"mode {mode} entry"
                 raise RefusedError(
                     f"{where}/{rel} is a {kind}; only plain files can be run",
@@ -86,13 +98,13 @@ def _files(snap: Snapshot, tree: str, where: str) -> list[tuple[list[str], str]]
 
 
 def _write_all(
-    snap: Snapshot, root: Path, files: list[tuple[list[str], str]], where: str
+    snap: Snapshot, root: Path, files: list[tuple[list[str], str, str]]
 ) -> dict[str, bytes]:
     """Write files under `root`, each checked to land inside it; `{rel path: bytes}`."""
-    blobs = snap.reader.read_many([oid for _, oid in files])
+    blobs = snap.reader.read_many([oid for _, oid, _ in files])
     base = os.path.realpath(root)
     written: dict[str, bytes] = {}
-    for (parts, _), blob in zip(files, blobs, strict=True):
+    for (parts, _, where), blob in zip(files, blobs, strict=True):
         rel = "/".join(parts)
         if blob is None or blob.type != "blob":
             raise RegistryError(f"{where}/{rel} is missing from the repository")
@@ -112,47 +124,59 @@ def _write_all(
     return written
 
 
-def _source_tree(snap: Snapshot, record: FlowRecord) -> tuple[str, str, str] | None:
-    """`(tree id, label, kind)` of the stored source, else of the source commit."""
+def _tree(snap: Snapshot, name: str) -> str | None:
+    obj = snap.reader.read(name)
+    return obj.oid if obj is not None and obj.type == "tree" else None
+
+
+def _plan(
+    snap: Snapshot, record: FlowRecord, flow_parts: list[str]
+) -> tuple[dict[str, tuple[list[str], str, str]], str]:
+    """Which blob goes where: `{rel path: (parts, blob id, where)}`, and the code's origin.
+
+    The stored source comes first. Until deploy stores the import closure (records without
+    `closure_hash`), the source commit's other Python files fill in what the flow imports:
+    a commit is immutable, so that is still the code as it was at deploy.
+    """
+    plan: dict[str, tuple[list[str], str, str]] = {}
     folder = f"{flow_dir(record.flow_name, record.flow_version)}/source"
-    if snap.commit is not None:
-        obj = snap.reader.read(f"{snap.commit}:{folder}")
-        if obj is not None and obj.type == "tree":
-            return obj.oid, f"{snap.label}:{folder}", "registry"
-    if record.source_commit:
-        obj = snap.reader.read(f"{record.source_commit}^{{tree}}")
-        if obj is not None and obj.type == "tree":
-            return obj.oid, f"commit {record.source_commit[:12]}", "git-archive"
-    return None
+    stored = _tree(snap, f"{snap.commit}:{folder}") if snap.commit else None
+    if stored is not None:
+        files = _files(snap, stored, f"{snap.label}:{folder}")
+        if len(flow_parts) > 1 and [f[0] for f in files] == [flow_parts[-1:]]:
+            # The format before the closure: the flow file alone, under its basename.
+            files = [(flow_parts, files[0][1], files[0][2])]
+        plan = {"/".join(parts): (parts, oid, where) for parts, oid, where in files}
+    closure = getattr(record, "closure_hash", None)
+    commit = _tree(snap, f"{record.source_commit}^{{tree}}") if record.source_commit else None
+    if commit is not None and (stored is None or closure is None):
+        assert record.source_commit is not None  # commit came from it
+        where = f"commit {record.source_commit[:12]}"
+        for parts, oid, at in _files(
+            snap,
+            commit,
+            where,
+            strict=False,
+            keep=lambda p: p[-1].endswith(".py") or p == flow_parts,
+        ):
+            plan.setdefault("/".join(parts), (parts, oid, at))
+    return plan, "registry" if stored is not None else "git-archive"
 
 
 def materialise(snap: Snapshot, record: FlowRecord, spec: FlowSpec, root: Path) -> Materialised:
     """Write the registered code of `record` under the empty folder `root`, checked."""
     label = f"{record.flow_name}@{record.flow_version}"
-    found = _source_tree(snap, record)
-    if found is None or not record.source_path:
+    if not record.source_path:
+        raise RegistryError(f"{label} has no source_path", hint="re-deploy the flow version")
+    flow_parts = safe_parts(record.source_path, f"{label} source_path")
+    rel = "/".join(flow_parts)
+    plan, kind = _plan(snap, record, flow_parts)
+    if rel not in plan:
         raise RegistryError(
-            f"{label} has no stored source and no source commit to run",
+            f"{label}: neither its stored source nor its source commit holds {rel}",
             hint="re-deploy the flow version",
         )
-    tree, where, kind = found
-    flow_parts = safe_parts(record.source_path, f"{label} source_path")
-    files = _files(snap, tree, where)
-    if kind == "git-archive":
-        # A whole commit: keep what Python code needs, not the repository's data files.
-        files = [f for f in files if f[0][-1].endswith(".py") or f[0] == flow_parts]
-    written = _write_all(snap, root, files, where)
-    rel = "/".join(flow_parts)
-    if rel not in written:
-        # Registries written before the import closure keep only the flow file's basename.
-        base = flow_parts[-1]
-        if base not in written:
-            raise RegistryError(f"{where} does not hold the flow file {record.source_path}")
-        target = root.joinpath(*flow_parts)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if not target.exists():
-            (root / base).replace(target)
-            written[rel] = written.pop(base)
+    written = _write_all(snap, root, list(plan.values()))
     flow_file = root.joinpath(*flow_parts)
     chash, flow_spec = _rehash(written[rel], rel, root, flow_file, spec, record)
     if chash is None or chash != record.code_hash:

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import git, run_cli
-from runs_harness import make_etl_repo, runs_json
+from conftest import commit_all, git, run_cli, write
+from runs_harness import deploy, make_etl_repo, runs_json
 
 FLOW_DIR = "flows/order_etl/2.1.0"
 BRANCH = "refs/heads/dagy/registry"
@@ -138,3 +138,31 @@ def _nested(repo: Path) -> bool:
     """Whether the registry keeps sources at repo-relative paths (the import closure)."""
     listing = git(repo, "ls-tree", "-r", "--name-only", "dagy/registry", f"{FLOW_DIR}/source")
     return "/pipelines/" in listing
+
+
+def test_repository_imports_come_from_the_deployed_commit(repo: Path) -> None:
+    write(repo, "pipelines/helpers.py", "def greet():\n    return 'helper v1'\n")
+    write(
+        repo,
+        "pipelines/hello.py",
+        """
+        from dagy import flow, task
+        from pipelines.helpers import greet
+
+        @task
+        def say() -> None:
+            print(greet())
+
+        @flow(name="hello", version="1")
+        def hello():
+            say()
+        """,
+    )
+    (repo / "docs").mkdir()
+    (repo / "docs" / "link.md").symlink_to("/etc/hostname")  # elsewhere in the repo: harmless
+    commit_all(repo)
+    deploy(repo, "pipelines/hello.py")
+    write(repo, "pipelines/helpers.py", "def greet():\n    return 'helper v2 (uncommitted)'\n")
+    proc = run_cli("run", "hello", cwd=repo)
+    assert proc.returncode == 0, proc.stderr
+    assert "helper v1" in proc.stdout and "v2" not in proc.stdout
