@@ -31,12 +31,27 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.testclient import TestClient
 
+from dagy_git.config import Settings, load_settings
 from dagy_git.runs.store import RunStore
 from dagy_git.server.runs_api import RunPool, make_runs_router
-from dagy_git.workspace import open_workspace
+
+
+class _OpenAuth:
+    """No token: the bench measures reads."""
+
+    def require_write(self, request: Request) -> None:
+        return None
+
+
+class _Context:
+    """The server's context, as far as the runs router needs it."""
+
+    def __init__(self, settings: Settings, auth: _OpenAuth) -> None:
+        self.settings, self.auth = settings, auth
+
 
 STATES = ("COMPLETED", "COMPLETED", "COMPLETED", "FAILED", "CANCELLED", "CRASHED")
 TARGET_API = 0.05  # seconds per GET /runs?flow_name= at 100,000 runs
@@ -142,7 +157,8 @@ def main(argv: list[str] | None = None) -> int:
         store = RunStore(db_path)
         pool = RunPool(1)
         app = FastAPI()
-        app.include_router(make_runs_router(open_workspace(repo), store, lambda: None, pool))
+        context = _Context(load_settings(repo), _OpenAuth())
+        app.include_router(make_runs_router(context, store=store, pool=pool))
         client = TestClient(app)
         flow = "flow_0007"
         per_flow = args.runs_total // args.flows

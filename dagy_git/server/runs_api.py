@@ -7,7 +7,9 @@
     POST /runs/{run_id}/cancel   RunResponse
 
 Runs execute in a bounded pool of this server (`RunPool`): a run past its size waits as
-PENDING. Writes need the write token: the app passes its auth dependency in.
+PENDING. The router is built from the server's context (its settings, and its `auth` whose
+`require_write` guards the writes); a user mistake is raised as `DagyError` for the app's
+error handlers to answer (`{"error": {message, hint}}`), a missing run as a 404.
 """
 
 from __future__ import annotations
@@ -15,11 +17,12 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, Protocol
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import BaseModel, Field
 
+from dagy_git.config import Settings
 from dagy_git.errors import DagyError
 from dagy_git.runs import launch
 from dagy_git.runs.store import RunStore
@@ -32,9 +35,32 @@ __all__ = [
     "RunPool",
     "RunResponse",
     "RunTriggerRequest",
+    "RunsContext",
     "TaskRunResponse",
     "make_runs_router",
 ]
+
+
+DEFAULT_POOL_SIZE = 2
+
+
+class WriteAuth(Protocol):
+    """What the router needs of the server's auth: a dependency that guards writes."""
+
+    def require_write(self, request: Request) -> None:
+        """Refuse the request unless it carries the write token."""
+
+
+class RunsContext(Protocol):
+    """What the router needs of the server's context (`server.context.ServerContext`)."""
+
+    @property
+    def settings(self) -> Settings:
+        """The repository's settings."""
+
+    @property
+    def auth(self) -> WriteAuth:
+        """The server's tokens."""
 
 
 class RunTriggerRequest(BaseModel):
@@ -96,7 +122,7 @@ class RunListResponse(BaseModel):
 class RunPool:
     """A bounded pool of run executors; runs beyond `size` wait as PENDING."""
 
-    def __init__(self, size: int = 2) -> None:
+    def __init__(self, size: int = DEFAULT_POOL_SIZE) -> None:
         if size < 1:
             raise ValueError("the run pool needs at least one worker")
         self.size = size
@@ -115,18 +141,17 @@ def _response(run: RunRecord) -> RunResponse:
     return RunResponse(**run.to_json(detail=False))
 
 
-def _bad(exc: DagyError, status: int = 400) -> HTTPException:
-    return HTTPException(status, detail={"message": str(exc), "hint": exc.hint})
-
-
 def make_runs_router(
-    ws: Workspace,
-    store: RunStore,
-    require_write: Callable[..., Any],
-    pool: RunPool | None = None,
+    ctx: RunsContext, *, store: RunStore | None = None, pool: RunPool | None = None
 ) -> APIRouter:
-    """The `/runs` routes over one repository and runs store; writes need `require_write`."""
-    runner = pool or RunPool()
+    """The `/runs` routes of a server: its repository, the runs store (default: the
+    repository's) and a pool of `DEFAULT_POOL_SIZE` run workers unless one is given. The
+    caller owns `pool`'s shutdown and `store`'s close when it passes them in."""
+    root = ctx.settings.repo_root
+    ws = Workspace(root=root, cwd=root, settings=ctx.settings)
+    store = store if store is not None else launch.open_store(ws)
+    runner = pool if pool is not None else RunPool()
+    write = [Depends(ctx.auth.require_write)]
     router = APIRouter(tags=["runs"])
 
     def execute(request: launch.RunRequest, run_id: str) -> None:
@@ -134,24 +159,19 @@ def make_runs_router(
         with contextlib.suppress(DagyError):
             launch.execute(ws, store, request, run_id)
 
-    @router.post(
-        "/runs", response_model=RunResponse, status_code=201, dependencies=[Depends(require_write)]
-    )
+    @router.post("/runs", response_model=RunResponse, status_code=201, dependencies=write)
     def trigger(body: RunTriggerRequest) -> RunResponse:
         """Start a run of a flow version, or of a deployment's pinned version."""
         if (body.deployment is None) == (body.flow_name is None):
-            raise HTTPException(400, detail={"message": "give flow_name or deployment"})
+            raise DagyError("give either flow_name (and flow_version) or deployment")
         ref = None
         if body.flow_name is not None:
             if "@" in body.flow_name:
-                raise HTTPException(400, detail={"message": "flow_name cannot contain '@'"})
+                raise DagyError("flow_name cannot contain '@'; give flow_version apart")
             ref = body.flow_name + (f"@{body.flow_version}" if body.flow_version else "")
-        try:
-            request = launch.prepare(
-                ws, flow_ref=ref, deployment=body.deployment, params=body.parameters
-            )
-        except DagyError as exc:
-            raise _bad(exc) from None
+        request = launch.prepare(
+            ws, flow_ref=ref, deployment=body.deployment, params=body.parameters
+        )
         run = launch.create(store, request)
         runner.submit(lambda: execute(request, run.run_id))
         return _response(run)
@@ -167,7 +187,7 @@ def make_runs_router(
     ) -> RunListResponse:
         """Runs newest first, filtered by flow, version, deployment and state (indexed)."""
         if state is not None and state not in STATES:
-            raise HTTPException(400, detail={"message": f"unknown state {state!r}"})
+            raise DagyError(f"unknown state {state!r}", hint=f"states: {', '.join(STATES)}")
         found = store.list_runs(
             flow_name=flow_name,
             flow_version=flow_version,
@@ -183,18 +203,14 @@ def make_runs_router(
         """One run with its task runs and log."""
         run = store.get(run_id)
         if run is None:
-            raise HTTPException(404, detail={"message": f"no run {run_id!r}"})
+            raise HTTPException(404, detail=f"no run {run_id!r}")
         return RunDetailResponse(**run.to_json())
 
-    @router.post(
-        "/runs/{run_id}/cancel",
-        response_model=RunResponse,
-        dependencies=[Depends(require_write)],
-    )
+    @router.post("/runs/{run_id}/cancel", response_model=RunResponse, dependencies=write)
     def cancel_run(run_id: str) -> RunResponse:
         """Ask a run to stop: PENDING ones are CANCELLED at once, RUNNING ones shortly."""
         if store.request_cancel(run_id) is None:
-            raise HTTPException(404, detail={"message": f"no run {run_id!r}"})
+            raise HTTPException(404, detail=f"no run {run_id!r}")
         run = store.get(run_id)
         assert run is not None  # just seen
         return _response(run)

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from fastapi import FastAPI, Header, HTTPException
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.responses import JSONResponse
 from fastapi.testclient import TestClient
 
+from dagy_git.config import Settings, load_settings
+from dagy_git.errors import DagyError
 from dagy_git.runs.launch import open_store
 from dagy_git.server.runs_api import RunPool, make_runs_router
 from dagy_git.workspace import open_workspace
@@ -19,9 +23,20 @@ from runs_harness import deploy, make_etl_repo
 TOKEN = {"Authorization": "Bearer s3cret"}
 
 
-def require_write(authorization: str | None = Header(default=None)) -> None:
-    if authorization != TOKEN["Authorization"]:
-        raise HTTPException(401, detail={"message": "a write token is required"})
+class TokenAuth:
+    """The server's auth, as far as the runs router needs it."""
+
+    def require_write(self, request: Request) -> None:
+        if request.headers.get("authorization") != TOKEN["Authorization"]:
+            raise HTTPException(401, detail="a write token is required")
+
+
+@dataclass
+class Context:
+    """The server's context, as far as the runs router needs it."""
+
+    settings: Settings
+    auth: TokenAuth
 
 
 class Api:
@@ -32,7 +47,14 @@ class Api:
         self.store = open_store(self.ws)
         self.pool = RunPool(size)
         app = FastAPI()
-        app.include_router(make_runs_router(self.ws, self.store, require_write, self.pool))
+
+        @app.exception_handler(DagyError)
+        async def user_mistake(request: Request, exc: DagyError) -> JSONResponse:
+            # what `dagy-git serve` answers for a DagyError
+            return JSONResponse({"error": {"message": str(exc), "hint": exc.hint}}, 422)
+
+        context = Context(load_settings(self.ws.root), TokenAuth())
+        app.include_router(make_runs_router(context, store=self.store, pool=self.pool))
         self.client = TestClient(app)
 
     def wait(self) -> None:
@@ -94,14 +116,19 @@ def test_writes_need_the_token_and_bad_requests_are_clear(api: Api) -> None:
     unknown = api.client.post(
         "/runs", json={"flow_name": "order_etl", "parameters": {"nope": 1}}, headers=TOKEN
     )
-    assert unknown.status_code == 400
-    assert "has no parameter 'nope'" in unknown.json()["detail"]["message"]
+    assert unknown.status_code == 422
+    assert "has no parameter 'nope'" in unknown.json()["error"]["message"]
+    assert unknown.json()["error"]["hint"] == "its parameters: source"
     missing = api.client.post("/runs", json={"deployment": "ghost"}, headers=TOKEN)
-    assert missing.status_code == 400
-    assert "deployment 'ghost' does not exist" in missing.json()["detail"]["message"]
+    assert missing.status_code == 422
+    assert "deployment 'ghost' does not exist" in missing.json()["error"]["message"]
+    both = api.client.post(
+        "/runs", json={"deployment": "order-etl-prod", "flow_name": "order_etl"}, headers=TOKEN
+    )
+    assert both.status_code == 422
     assert api.client.get("/runs").json()["items"] == []  # nothing was recorded
     assert api.client.get("/runs/nope").status_code == 404
-    assert api.client.get("/runs", params={"state": "DONE"}).status_code == 400
+    assert api.client.get("/runs", params={"state": "DONE"}).status_code == 422
     assert api.client.post("/runs/nope/cancel", headers=TOKEN).status_code == 404
 
 
