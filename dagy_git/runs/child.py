@@ -37,9 +37,12 @@ _IMPORTS_DAGY = re.compile(rb"^\s*(from\s+dagy[\s.]|import\s+dagy\b)", re.MULTIL
 def install_dagy_shim() -> bool:
     """Make `import dagy` work: the Dagy SDK when installed, else this package's SDK.
 
-    True when dagy-git's SDK stands in. (One function, so switching to the SDK's own shim
-    is one line.)
+    True when dagy-git's SDK stands in. Uses the SDK's own shim (`dagy_git.shim`) where this
+    dagy-git has one, else registers `dagy_git` itself as `dagy`.
     """
+    if importlib.util.find_spec("dagy_git.shim") is not None:
+        module = importlib.import_module("dagy_git.shim").install_dagy_shim()
+        return bool(getattr(module, "__dagy_git_shim__", False))
     if "dagy" in sys.modules or importlib.util.find_spec("dagy") is not None:
         return False
     import dagy_git
