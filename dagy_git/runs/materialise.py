@@ -13,6 +13,7 @@ was written is then analysed again and its code_hash compared with the registere
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from dagy_git.analysis import analyze_source
 from dagy_git.errors import RefusedError, RegistryError
-from dagy_git.hashing import code_hash
+from dagy_git.hashing import canonical_json, code_hash, source_file_hash
 from dagy_git.registry.snapshot import flow_dir
 
 if TYPE_CHECKING:
@@ -147,7 +148,10 @@ def _plan(
             # The format before the closure: the flow file alone, under its basename.
             files = [(flow_parts, files[0][1], files[0][2])]
         plan = {"/".join(parts): (parts, oid, where) for parts, oid, where in files}
-    closure = getattr(record, "closure_hash", None)
+        rel, base = "/".join(flow_parts), flow_parts[-1]
+        if len(flow_parts) > 1 and rel in plan and plan.get(base, ("", ""))[1] == plan[rel][1]:
+            del plan[base]  # the flow file is stored twice: by its basename, and in place
+    closure = _closure_of(record)
     commit = _tree(snap, f"{record.source_commit}^{{tree}}") if record.source_commit else None
     if commit is not None and (stored is None or closure is None):
         assert record.source_commit is not None  # commit came from it
@@ -161,6 +165,18 @@ def _plan(
         ):
             plan.setdefault("/".join(parts), (parts, oid, at))
     return plan, "registry" if stored is not None else "git-archive"
+
+
+def _closure_of(record: FlowRecord) -> str | None:
+    # `closure_hash` is a newer record field: absent from older records (and models).
+    value = getattr(record, "closure_hash", None)
+    return value if isinstance(value, str) else None
+
+
+def closure_hash(files: dict[str, bytes]) -> str:
+    """DESIGN.md's closure_hash of `{repo-relative path: bytes}`."""
+    pairs = sorted([path, source_file_hash(data)] for path, data in files.items())
+    return hashlib.sha256(canonical_json(pairs).encode("utf-8")).hexdigest()
 
 
 def materialise(snap: Snapshot, record: FlowRecord, spec: FlowSpec, root: Path) -> Materialised:
@@ -177,6 +193,12 @@ def materialise(snap: Snapshot, record: FlowRecord, spec: FlowSpec, root: Path) 
             hint="re-deploy the flow version",
         )
     written = _write_all(snap, root, list(plan.values()))
+    expected = _closure_of(record)
+    if kind == "registry" and expected is not None and closure_hash(written) != expected:
+        raise RefusedError(
+            f"the source stored for {label} does not match its registered closure_hash",
+            hint="the registry's source was changed after deploy; re-deploy the version",
+        )
     flow_file = root.joinpath(*flow_parts)
     chash, flow_spec = _rehash(written[rel], rel, root, flow_file, spec, record)
     if chash is None or chash != record.code_hash:
