@@ -124,6 +124,7 @@ def test_parameters_are_checked_before_anything_runs(etl_repo: Path) -> None:
     missing_version = run_cli("run", "needs@9", cwd=etl_repo)
     assert missing_version.returncode == 1 and "needs@9 is not registered" in missing_version.stderr
     assert runs_json(etl_repo) == []  # nothing was recorded, nothing ran
+    assert not (etl_repo / ".git" / "dagy").exists()  # not even an empty store
     ok = run_cli("run", "needs", "--param", "day=mon", "--param", "limit=5", cwd=etl_repo)
     assert ok.returncode == 0, ok.stderr
     assert "mon 5" in ok.stdout

@@ -77,14 +77,17 @@ def list_runs(
     if state is not None and state.upper() not in STATES:
         raise DagyError(f"unknown state {state!r}", hint=f"states: {', '.join(STATES)}")
     ws = open_workspace(cwd)
-    with launch.open_store(ws, runs_db) as store:
-        found = store.list_runs(
-            flow_name=flow,
-            flow_version=version,
-            deployment=deployment,
-            state=state.upper() if state else None,
-            limit=limit,
-        )
+    if not launch.store_path(ws, runs_db).exists():  # nothing ran yet: create nothing
+        found: list[RunRecord] = []
+    else:
+        with launch.open_store(ws, runs_db) as store:
+            found = store.list_runs(
+                flow_name=flow,
+                flow_version=version,
+                deployment=deployment,
+                state=state.upper() if state else None,
+                limit=limit,
+            )
     if json_out:
         print_json([r.to_json(detail=False) for r in found])
         return 0
@@ -111,8 +114,10 @@ def _rows(found: list[RunRecord]) -> list[tuple[Any, ...]]:
 def show_run(run_id: str, runs_db: Path | None, json_out: bool, cwd: Path) -> int:
     """Show one run with its task runs and log."""
     ws = open_workspace(cwd)
-    with launch.open_store(ws, runs_db) as store:
-        found = store.get(run_id)
+    found = None
+    if launch.store_path(ws, runs_db).exists():
+        with launch.open_store(ws, runs_db) as store:
+            found = store.get(run_id)
     if found is None:
         raise DagyError(f"no run {run_id!r}", hint="see `dagy-git runs`")
     if json_out:
