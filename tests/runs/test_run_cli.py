@@ -10,6 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from dagy_git.runs import launch
+from dagy_git.workspace import open_workspace
+
 from conftest import commit_all, git, run_cli, write
 from runs_harness import deploy, make_etl_repo, runs_json
 
@@ -130,26 +133,27 @@ def test_parameters_are_checked_before_anything_runs(etl_repo: Path) -> None:
     assert "mon 5" in ok.stdout
 
 
-@pytest.mark.slow
-def test_ctrl_c_cancels_the_run_and_stops_the_child(repo: Path) -> None:
-    write(
-        repo,
-        "hang.py",
-        """
-        import os, time
-        from dagy import flow, task
+HANG = """
+import os, time
+from dagy import flow, task
 
-        @task
-        def wait(pidfile: str) -> None:
-            with open(pidfile, "w") as f:
-                f.write(str(os.getpid()))
-            time.sleep(600)
+@task
+def wait(pidfile: str) -> None:
+    with open(pidfile, "w") as f:
+        f.write(str(os.getpid()))
+    print("waiting", flush=True)
+    time.sleep(600)
 
-        @flow(name="hang", version="1")
-        def hang(pidfile: str):
-            wait(pidfile)
-        """,
-    )
+@flow(name="hang", version="1")
+def hang(pidfile: str):
+    wait(pidfile)
+"""
+
+
+def start_hanging_run(repo: Path) -> tuple[subprocess.Popen[str], str, Path]:
+    """`dagy-git run hang` in the background, returned once its task is running:
+    the process, the run id and the file holding the child's pid."""
+    write(repo, "hang.py", HANG)
     commit_all(repo)
     deploy(repo, "hang.py")
     pidfile = repo.parent / "child.pid"
@@ -160,23 +164,43 @@ def test_ctrl_c_cancels_the_run_and_stops_the_child(repo: Path) -> None:
         stderr=subprocess.PIPE,
         text=True,
     )
-    assert proc.stderr is not None
-    for line in proc.stderr:
-        if "task wait: RUNNING" in line:
+    assert proc.stdout is not None and proc.stderr is not None
+    run_id = proc.stderr.readline().split()[1].rstrip(":")  # "run <id>: hang@1 from …"
+    for line in proc.stdout:  # the flow's own output, streamed
+        if line.startswith("waiting"):
             break
+    return proc, run_id, pidfile
+
+
+def assert_stopped(pidfile: Path) -> None:
+    """The child process is gone (not even a zombie: its parent reaped it)."""
+    child = int(pidfile.read_text())
+    stat = Path(f"/proc/{child}/stat")
+    assert not stat.exists() or stat.read_text().rpartition(")")[2].split()[0] == "Z"
+
+
+@pytest.mark.slow
+def test_ctrl_c_cancels_the_run_and_stops_the_child(repo: Path) -> None:
+    proc, run_id, pidfile = start_hanging_run(repo)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
-    assert "CANCELLED" in err
+    assert f"run {run_id}: CANCELLED" in err
     (run,) = runs_json(repo)
-    assert run["state"] == "CANCELLED"
-    child = int(pidfile.read_text())
-    # the child is gone (not even a zombie: its parent reaped it)
-    assert (
-        not Path(f"/proc/{child}").exists()
-        or "Z" in Path(f"/proc/{child}/stat").read_text().split()[2]
-    )
+    assert (run["run_id"], run["state"]) == (run_id, "CANCELLED")
+    assert_stopped(pidfile)
     assert git(repo, "status", "--porcelain") == ""
+
+
+@pytest.mark.slow
+def test_another_process_can_cancel_a_run(repo: Path) -> None:
+    proc, run_id, pidfile = start_hanging_run(repo)
+    with launch.open_store(open_workspace(repo)) as store:  # as `POST /runs/{id}/cancel` does
+        assert store.request_cancel(run_id) == "RUNNING"
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert runs_json(repo)[0]["state"] == "CANCELLED"
+    assert_stopped(pidfile)
 
 
 def test_runs_db_from_the_config_or_the_command_line(etl_repo: Path, tmp_path: Path) -> None:
