@@ -16,7 +16,7 @@ from __future__ import annotations
 import tempfile
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -60,7 +60,6 @@ class RunRequest:
     deployment_version: int | None = None
     worktree_file: str | None = None  # repo-relative flow file for --from-worktree
     timeout: float | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def new_run(self, state: str, scheduled_for: str | None = None) -> RunRecord:
         """A fresh run record for this request."""
@@ -155,20 +154,23 @@ def prepare(
         else:
             assert flow_ref is not None  # checked above
             name, version = parse_flow_ref(flow_ref)
-            if version is None and not (from_worktree and snap.latest_version(name) is None):
+            if version is None and not from_worktree:
                 version = queries.resolve_version(snap, name, None)
-        record = snap.record(name, version) if version is not None else None
-        if record is None and not from_worktree:
-            raise DagyError(f"{name}@{version} is not registered", hint="see `dagy-git list`")
         chash: str | None
         rel: str | None = None
         if from_worktree:
-            # A flow never registered runs too, under the version its file declares.
-            spec, chash, rel = _worktree_flow(ws, name, version, record)
+            # The work tree's file, under the version it declares (or the one named); a flow
+            # never registered runs too. Its registered record, if any, says where it lives.
+            latest = snap.latest_version(name) if version is None else version
+            known = snap.record(name, latest) if latest is not None else None
+            spec, chash, rel = _worktree_flow(ws, name, version, known)
             version = spec.version
+            record = snap.record(name, version)
         else:
-            assert record is not None
-            version = record.flow_version
+            assert version is not None  # resolved above
+            record = snap.record(name, version)
+            if record is None:
+                raise DagyError(f"{name}@{version} is not registered", hint="see `dagy-git list`")
             spec, chash = _registered_spec(snap, name, version), record.code_hash
         label = f"{name}@{version}"
         checked = check_parameters(spec, given, label)

@@ -100,6 +100,11 @@ def test_registered_code_runs_not_the_changed_work_tree(etl_repo: Path) -> None:
     assert "etl code v2 (uncommitted)" in run["log"]
     assert run["source"] == "worktree"
     assert [r["source"] for r in runs_json(etl_repo)] == ["worktree", "registry"]
+    # a version bumped in the work tree is recorded as the file declares it
+    path.write_text(path.read_text().replace('version="2.1.0"', 'version="2.2.0"'))
+    bumped = run_cli("run", "order_etl", "--from-worktree", "--json", cwd=etl_repo)
+    assert bumped.returncode == 0, bumped.stderr
+    assert json.loads(bumped.stdout)["flow_version"] == "2.2.0"
 
 
 def test_parameters_are_checked_before_anything_runs(etl_repo: Path) -> None:
