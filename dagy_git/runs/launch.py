@@ -42,7 +42,9 @@ __all__ = [
     "store_path",
 ]
 
-_TIMEOUT_GRACE = 10.0  # seconds past the flow's own timeouts before the child is killed
+# Seconds past the flow's own timeouts before the child is killed: the SDK enforces those
+# inside the child; this backstop covers interpreter start-up on a busy machine too.
+_TIMEOUT_GRACE = 30.0
 
 
 @dataclass(frozen=True)
