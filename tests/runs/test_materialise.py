@@ -6,11 +6,14 @@ the way an attacker with push access to the registry branch could write them.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 from pathlib import Path
 
 import pytest
+
+from dagy_git.models import FlowRecord
 
 from conftest import commit_all, git, run_cli, write
 from runs_harness import deploy, make_etl_repo, runs_json
@@ -166,3 +169,70 @@ def test_repository_imports_come_from_the_deployed_commit(repo: Path) -> None:
     proc = run_cli("run", "hello", cwd=repo)
     assert proc.returncode == 0, proc.stderr
     assert "helper v1" in proc.stdout and "v2" not in proc.stdout
+
+
+def closure_hash(files: dict[str, bytes]) -> str:
+    """DESIGN.md's formula, computed here independently of dagy-git."""
+    pairs = sorted(
+        [p, hashlib.sha256(d.replace(b"\r\n", b"\n")).hexdigest()] for p, d in files.items()
+    )
+    text = json.dumps(pairs, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+@pytest.mark.skipif(
+    "closure_hash" not in FlowRecord.model_fields, reason="records carry no closure_hash yet"
+)
+def test_a_stored_closure_runs_and_is_checked_against_its_hash(repo: Path) -> None:
+    write(repo, "pipelines/helpers.py", "def greet():\n    return 'helper from the commit'\n")
+    flow = write(
+        repo,
+        "pipelines/hello.py",
+        """
+        from dagy import flow, task
+        from pipelines.helpers import greet
+
+        @task
+        def say() -> None:
+            print(greet())
+
+        @flow(name="hello", version="1")
+        def hello():
+            say()
+        """,
+    ).read_bytes()
+    commit_all(repo)
+    deploy(repo, "pipelines/hello.py")
+    folder = "flows/hello/1"
+    helpers = b"def greet():\n    return 'helper from the stored closure'\n"
+
+    def store(closure: dict[str, bytes], hashed: dict[str, bytes]) -> None:
+        """Registry source = `closure` (plus the flow file by its basename), record hashed
+        over `hashed`, written with plumbing."""
+        pipelines = mktree(
+            repo, [("100644", "blob", blob(repo, d), p.split("/")[1]) for p, d in closure.items()]
+        )
+        source = mktree(
+            repo,
+            [
+                ("100644", "blob", blob(repo, flow), "hello.py"),
+                ("040000", "tree", pipelines, "pipelines"),
+            ],
+        )
+        rewrite_registry(repo, f"{folder}/source", ("040000", "tree", source))
+        record = json.loads(git(repo, "show", f"dagy/registry:{folder}/record.json"))
+        record["closure_hash"] = closure_hash(hashed)
+        data = (json.dumps(record, sort_keys=True, separators=(",", ":")) + "\n").encode()
+        rewrite_registry(repo, f"{folder}/record.json", ("100644", "blob", blob(repo, data)))
+
+    closure = {"pipelines/hello.py": flow, "pipelines/helpers.py": helpers}
+    store(closure, closure)
+    proc = run_cli("run", "hello", cwd=repo)
+    assert proc.returncode == 0, proc.stderr
+    assert "helper from the stored closure" in proc.stdout  # not the commit's module
+    tampered = {**closure, "pipelines/helpers.py": b"def greet():\n    return 'evil'\n"}
+    store(tampered, closure)
+    refused = run_cli("run", "hello", cwd=repo)
+    assert refused.returncode == 1
+    assert "does not match its registered closure_hash" in refused.stderr
+    assert "evil" not in refused.stdout
