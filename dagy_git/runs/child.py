@@ -1,8 +1,8 @@
 """The child process of a run: import the flow file, call the flow, report as it goes.
 
-    python -m dagy_git.runs.child JOB_JSON EVENTS_FD
+    python -m dagy_git.runs.child JOB_FILE EVENTS_FD
 
-`JOB_JSON` names the flow file, its function, the parameters and the folders to import
+`JOB_FILE` (JSON) names the flow file, its function, the parameters and the folders to import
 from. Events go out as JSON lines on file descriptor `EVENTS_FD` (a pipe the parent
 reads), so whatever the flow prints stays the run's log, never mixed with the protocol:
 
@@ -150,8 +150,8 @@ def run(job: dict[str, Any], reporter: Reporter) -> None:
 
 
 def main(argv: list[str]) -> None:
-    """Entry point: `JOB_JSON EVENTS_FD`."""
-    job = json.loads(argv[0])
+    """Entry point: `JOB_FILE EVENTS_FD`."""
+    job = json.loads(Path(argv[0]).read_text(encoding="utf-8"))
     out = os.fdopen(int(argv[1]), "w", encoding="utf-8")
     try:
         run(job, Reporter(out))

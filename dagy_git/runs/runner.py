@@ -19,6 +19,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -192,11 +193,28 @@ def run_child(
 
     `on_task` sees each task run as it changes, `on_note` the child's remarks, `on_output`
     its output as it comes (all called from reader threads)."""
+    # The job goes in a file: parameters may be larger than one command-line argument.
+    with tempfile.TemporaryDirectory(prefix="dagy-job-") as folder:
+        job_file = Path(folder) / "job.json"
+        job_file.write_text(job.to_json(), encoding="utf-8")
+        return _run(job, job_file, timeout, should_cancel, on_task, on_note, on_output, python)
+
+
+def _run(
+    job: ChildJob,
+    job_file: Path,
+    timeout: float | None,
+    should_cancel: Callable[[], bool] | None,
+    on_task: Callable[[TaskRunRecord, int], None] | None,
+    on_note: Callable[[str], None] | None,
+    on_output: Callable[[str], None] | None,
+    python: str,
+) -> Outcome:
     read_end, write_end = os.pipe()
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1"}
     try:
         proc = subprocess.Popen(
-            [python, "-m", "dagy_git.runs.child", job.to_json(), str(write_end)],
+            [python, "-m", "dagy_git.runs.child", str(job_file), str(write_end)],
             cwd=job.cwd,
             env=env,
             stdin=subprocess.DEVNULL,

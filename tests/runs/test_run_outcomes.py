@@ -47,6 +47,11 @@ def bounded():
     nap(600)
 
 
+@flow(name="measure", version="1")
+def measure(text: str):
+    print("length", len(text))
+
+
 @task
 def die() -> None:
     os.kill(os.getpid(), signal.SIGKILL)
@@ -167,3 +172,13 @@ def test_a_run_whose_process_died_is_crashed_on_next_access(repo: Path) -> None:
         store.update(alive.run_id, state="RUNNING")
         assert store.reap() == []
         assert os.getpid() == store.pid
+
+
+def test_parameters_larger_than_a_command_line_argument(repo: Path) -> None:
+    registered(repo)
+    ws = open_workspace(repo)
+    request = launch.prepare(ws, flow_ref="measure", params={"text": "x" * 300_000})
+    with launch.open_store(ws) as store:
+        final = launch.execute(ws, store, request, launch.create(store, request).run_id)
+    assert final.state == "COMPLETED", final.log
+    assert "length 300000" in final.log
