@@ -16,7 +16,9 @@ Task runs are seen through `dagy_git.observe`, which this package's SDK calls.
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
+import inspect
 import json
 import os
 import re
@@ -141,7 +143,9 @@ def run(job: dict[str, Any], reporter: Reporter) -> None:
     try:
         flow = _load(job)
         with observing(reporter):
-            flow(**job["parameters"])
+            result = flow(**job["parameters"])
+            if inspect.iscoroutine(result):  # an async flow: calling it gave a coroutine
+                asyncio.run(result)
     except BaseException as exc:  # the flow's failure is the run's outcome, not ours
         traceback.print_exc()
         reporter.send({"event": "flow", "state": "FAILED", "error": describe(exc)})

@@ -34,6 +34,7 @@ __all__ = ["ChildJob", "Outcome", "run_child"]
 
 _POLL = 0.1  # seconds between checks of the deadline and of cancel requests
 _GRACE = 3.0  # seconds a stopped child gets between SIGTERM and SIGKILL
+_DRAIN = 60.0  # seconds at most to read the events a finished child left in its pipe
 
 
 @dataclass(frozen=True)
@@ -252,9 +253,10 @@ def _run(
         stopped = "cancel"
         _stop(proc)
     code = proc.wait()
-    for reader in readers:
-        # A grandchild the flow started may hold the output open: don't wait for it forever.
-        reader.join(_GRACE)
+    # The events pipe closes with the child: drain it whole, however busy the machine is.
+    # A grandchild the flow started may hold the output open: don't wait for that forever.
+    readers[0].join(_DRAIN)
+    readers[1].join(_GRACE)
     error: str | None
     if stopped == "cancel":
         state, error = "CANCELLED", "cancelled"
