@@ -14,8 +14,8 @@ from typing import Annotated
 import typer
 
 from dagy_git import __version__
-from dagy_git.cli.drafts_app import drafts_app
 from dagy_git.cli import runs_commands
+from dagy_git.cli.drafts_app import drafts_app
 
 app = typer.Typer(
     name="dagy-git",
