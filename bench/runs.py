@@ -31,27 +31,16 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from dagy_git.config import Settings, load_settings
+from dagy_git.config import load_settings
 from dagy_git.runs.store import RunStore
+from dagy_git.server.auth import Auth
+from dagy_git.server.context import ServerContext
+from dagy_git.server.http_errors import install_handlers
 from dagy_git.server.runs_api import RunPool, make_runs_router
-
-
-class _OpenAuth:
-    """No token: the bench measures reads."""
-
-    def require_write(self, request: Request) -> None:
-        return None
-
-
-class _Context:
-    """The server's context, as far as the runs router needs it."""
-
-    def __init__(self, settings: Settings, auth: _OpenAuth) -> None:
-        self.settings, self.auth = settings, auth
-
+from dagy_git.server.state import RegistryState
 
 STATES = ("COMPLETED", "COMPLETED", "COMPLETED", "FAILED", "CANCELLED", "CRASHED")
 TARGET_API = 0.05  # seconds per GET /runs?flow_name= at 100,000 runs
@@ -157,7 +146,9 @@ def main(argv: list[str] | None = None) -> int:
         store = RunStore(db_path)
         pool = RunPool(1)
         app = FastAPI()
-        context = _Context(load_settings(repo), _OpenAuth())
+        settings = load_settings(repo)
+        context = ServerContext(settings, RegistryState(settings), Auth())
+        install_handlers(app)
         app.include_router(make_runs_router(context, store=store, pool=pool))
         client = TestClient(app)
         flow = "flow_0007"

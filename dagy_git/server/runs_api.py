@@ -9,7 +9,8 @@
 Runs execute in a bounded pool of this server (`RunPool`): a run past its size waits as
 PENDING. The router is built from the server's context (its settings, and its `auth` whose
 `require_write` guards the writes); a user mistake is raised as `DagyError` for the app's
-error handlers to answer (`{"error": {message, hint}}`), a missing run as a 404.
+error handlers to answer (`{"error": {message, hint}}`), a missing run as a 404
+(`HttpError`).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
 from dagy_git.config import Settings
@@ -27,6 +28,8 @@ from dagy_git.errors import DagyError
 from dagy_git.runs import launch
 from dagy_git.runs.store import RunStore
 from dagy_git.runs.types import STATES, RunRecord
+from dagy_git.server.context import ERRORS
+from dagy_git.server.http_errors import HttpError
 from dagy_git.workspace import Workspace
 
 __all__ = [
@@ -152,7 +155,7 @@ def make_runs_router(
     store = store if store is not None else launch.open_store(ws)
     runner = pool if pool is not None else RunPool()
     write = [Depends(ctx.auth.require_write)]
-    router = APIRouter(tags=["runs"])
+    router = APIRouter(tags=["runs"], responses=ERRORS)
 
     def execute(request: launch.RunRequest, run_id: str) -> None:
         # A refusal (e.g. hostile registry source) is recorded as the run's error by execute.
@@ -183,7 +186,7 @@ def make_runs_router(
         deployment: str | None = None,
         state: str | None = None,
         limit: int = Query(50, ge=1, le=500),
-        offset: int = Query(0, ge=0),
+        offset: int = Query(0, ge=0, le=1_000_000_000),
     ) -> RunListResponse:
         """Runs newest first, filtered by flow, version, deployment and state (indexed)."""
         if state is not None and state not in STATES:
@@ -203,14 +206,14 @@ def make_runs_router(
         """One run with its task runs and log."""
         run = store.get(run_id)
         if run is None:
-            raise HTTPException(404, detail=f"no run {run_id!r}")
+            raise HttpError(404, f"no run {run_id!r}", hint="see GET /runs")
         return RunDetailResponse(**run.to_json())
 
     @router.post("/runs/{run_id}/cancel", response_model=RunResponse, dependencies=write)
     def cancel_run(run_id: str) -> RunResponse:
         """Ask a run to stop: PENDING ones are CANCELLED at once, RUNNING ones shortly."""
         if store.request_cancel(run_id) is None:
-            raise HTTPException(404, detail=f"no run {run_id!r}")
+            raise HttpError(404, f"no run {run_id!r}", hint="see GET /runs")
         run = store.get(run_id)
         assert run is not None  # just seen
         return _response(run)

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from fastapi import FastAPI, HTTPException, Request
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from dagy_git.config import Settings, load_settings
-from dagy_git.errors import DagyError
+from dagy_git.config import load_settings
 from dagy_git.runs.launch import open_store
+from dagy_git.server.auth import Auth
+from dagy_git.server.context import ServerContext
+from dagy_git.server.http_errors import install_handlers
 from dagy_git.server.runs_api import RunPool, make_runs_router
+from dagy_git.server.state import RegistryState
 from dagy_git.workspace import open_workspace
 
 from conftest import commit_all, write
@@ -23,37 +24,18 @@ from runs_harness import deploy, make_etl_repo
 TOKEN = {"Authorization": "Bearer s3cret"}
 
 
-class TokenAuth:
-    """The server's auth, as far as the runs router needs it."""
-
-    def require_write(self, request: Request) -> None:
-        if request.headers.get("authorization") != TOKEN["Authorization"]:
-            raise HTTPException(401, detail="a write token is required")
-
-
-@dataclass
-class Context:
-    """The server's context, as far as the runs router needs it."""
-
-    settings: Settings
-    auth: TokenAuth
-
-
 class Api:
-    """A test app over one repository, with a pool whose runs the test can wait for."""
+    """The runs router on a small app with the server's own context, tokens and error
+    handlers, and a pool whose runs the test can wait for."""
 
     def __init__(self, repo: Path, size: int) -> None:
         self.ws = open_workspace(repo)
         self.store = open_store(self.ws)
         self.pool = RunPool(size)
+        settings = load_settings(self.ws.root)
+        context = ServerContext(settings, RegistryState(settings), Auth("s3cret"))
         app = FastAPI()
-
-        @app.exception_handler(DagyError)
-        async def user_mistake(request: Request, exc: DagyError) -> JSONResponse:
-            # what `dagy-git serve` answers for a DagyError
-            return JSONResponse({"error": {"message": str(exc), "hint": exc.hint}}, 422)
-
-        context = Context(load_settings(self.ws.root), TokenAuth())
+        install_handlers(app)
         app.include_router(make_runs_router(context, store=self.store, pool=self.pool))
         self.client = TestClient(app)
 
