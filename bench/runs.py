@@ -243,7 +243,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         floor_db.close()
         client.close()
-        pool.shutdown()
+        pool.stop()
         store.close()
     except BenchError as exc:
         print(f"bench: wrong answer: {exc}", file=sys.stderr)

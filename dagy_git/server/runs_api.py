@@ -16,8 +16,9 @@ error handlers to answer (`{"error": {message, hint}}`), a missing run as a 404
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Protocol
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -39,6 +40,7 @@ __all__ = [
     "RunResponse",
     "RunTriggerRequest",
     "RunsContext",
+    "ServerAuth",
     "TaskRunResponse",
     "make_runs_router",
 ]
@@ -47,11 +49,14 @@ __all__ = [
 DEFAULT_POOL_SIZE = 2
 
 
-class WriteAuth(Protocol):
-    """What the router needs of the server's auth: a dependency that guards writes."""
+class ServerAuth(Protocol):
+    """What the router needs of the server's auth (`server.auth.Auth`): its dependencies."""
 
     def require_write(self, request: Request) -> None:
         """Refuse the request unless it carries the write token."""
+
+    def require_read(self, request: Request) -> None:
+        """Refuse the request unless it may read (when the server has a read token)."""
 
 
 class RunsContext(Protocol):
@@ -62,7 +67,7 @@ class RunsContext(Protocol):
         """The repository's settings."""
 
     @property
-    def auth(self) -> WriteAuth:
+    def auth(self) -> ServerAuth:
         """The server's tokens."""
 
 
@@ -123,20 +128,30 @@ class RunListResponse(BaseModel):
 
 
 class RunPool:
-    """A bounded pool of run executors; runs beyond `size` wait as PENDING."""
+    """A bounded pool of run executors; runs beyond `size` wait as PENDING.
+
+    `stopping` is every run's cancel signal: `stop()` sets it, so runs in progress end
+    CANCELLED and queued ones never start (the router records them CANCELLED too).
+    """
 
     def __init__(self, size: int = DEFAULT_POOL_SIZE) -> None:
         if size < 1:
             raise ValueError("the run pool needs at least one worker")
         self.size = size
+        self.stopping = threading.Event()
         self.executor = ThreadPoolExecutor(size, thread_name_prefix="dagy-run")
 
-    def submit(self, fn: Callable[[], object]) -> None:
+    def submit(self, fn: Callable[[], object]) -> Future[object]:
         """Queue one run's execution."""
-        self.executor.submit(fn)
+        return self.executor.submit(fn)
 
-    def shutdown(self) -> None:
-        """Wait for the runs in progress (queued ones stay PENDING, then CRASHED on reap)."""
+    def drain(self) -> None:
+        """Take no more runs and wait for every queued and running one to end."""
+        self.executor.shutdown(wait=True)
+
+    def stop(self) -> None:
+        """Cancel the runs in progress and the queued ones, and wait for them to end."""
+        self.stopping.set()
         self.executor.shutdown(wait=True, cancel_futures=True)
 
 
@@ -155,12 +170,17 @@ def make_runs_router(
     store = store if store is not None else launch.open_store(ws)
     runner = pool if pool is not None else RunPool()
     write = [Depends(ctx.auth.require_write)]
+    read = [Depends(ctx.auth.require_read)]
     router = APIRouter(tags=["runs"], responses=ERRORS)
 
     def execute(request: launch.RunRequest, run_id: str) -> None:
         # A refusal (e.g. hostile registry source) is recorded as the run's error by execute.
         with contextlib.suppress(DagyError):
-            launch.execute(ws, store, request, run_id)
+            launch.execute(ws, store, request, run_id, should_cancel=runner.stopping.is_set)
+
+    def never_started(run_id: str, future: Future[object]) -> None:
+        if future.cancelled():  # the server stopped while the run waited for a worker
+            store.finish(run_id, "CANCELLED", "the server stopped before the run started", "")
 
     @router.post("/runs", response_model=RunResponse, status_code=201, dependencies=write)
     def trigger(body: RunTriggerRequest) -> RunResponse:
@@ -176,10 +196,11 @@ def make_runs_router(
             ws, flow_ref=ref, deployment=body.deployment, params=body.parameters
         )
         run = launch.create(store, request)
-        runner.submit(lambda: execute(request, run.run_id))
+        future = runner.submit(lambda: execute(request, run.run_id))
+        future.add_done_callback(lambda done: never_started(run.run_id, done))
         return _response(run)
 
-    @router.get("/runs", response_model=RunListResponse)
+    @router.get("/runs", response_model=RunListResponse, dependencies=read)
     def list_runs(
         flow_name: str | None = None,
         flow_version: str | None = None,
@@ -201,7 +222,7 @@ def make_runs_router(
         )
         return RunListResponse(items=[_response(r) for r in found], limit=limit, offset=offset)
 
-    @router.get("/runs/{run_id}", response_model=RunDetailResponse)
+    @router.get("/runs/{run_id}", response_model=RunDetailResponse, dependencies=read)
     def show_run(run_id: str) -> RunDetailResponse:
         """One run with its task runs and log."""
         run = store.get(run_id)

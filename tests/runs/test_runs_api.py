@@ -41,10 +41,10 @@ class Api:
 
     def wait(self) -> None:
         """Let every queued run finish (no polling, no sleeps)."""
-        self.pool.shutdown()
+        self.pool.drain()
 
     def close(self) -> None:
-        self.pool.shutdown()
+        self.pool.stop()
         self.client.close()
         self.store.close()
 
@@ -114,26 +114,30 @@ def test_writes_need_the_token_and_bad_requests_are_clear(api: Api) -> None:
     assert api.client.post("/runs/nope/cancel", headers=TOKEN).status_code == 404
 
 
-def test_runs_beyond_the_pool_wait_pending_and_cancel(repo: Path) -> None:
+HANG = """
+import time
+from dagy import flow, task
+
+@task
+def wait() -> None:
+    time.sleep(600)
+
+@flow(name="hang", version="1")
+def hang():
+    wait()
+"""
+
+
+def hanging(repo: Path) -> Path:
     make_etl_repo(repo)
-    write(
-        repo,
-        "hang.py",
-        """
-        import time
-        from dagy import flow, task
-
-        @task
-        def wait() -> None:
-            time.sleep(600)
-
-        @flow(name="hang", version="1")
-        def hang():
-            wait()
-        """,
-    )
+    write(repo, "hang.py", HANG)
     commit_all(repo)
     deploy(repo, "hang.py")
+    return repo
+
+
+def test_runs_beyond_the_pool_wait_pending_and_cancel(repo: Path) -> None:
+    hanging(repo)
     api = Api(repo, size=1)
     try:
         first = api.client.post("/runs", json={"flow_name": "hang"}, headers=TOKEN).json()
@@ -150,3 +154,42 @@ def test_runs_beyond_the_pool_wait_pending_and_cancel(repo: Path) -> None:
         assert api.client.get(f"/runs/{second['run_id']}").json()["started_at"] is None
     finally:
         api.close()
+
+
+def test_stopping_the_pool_cancels_running_and_queued_runs(repo: Path) -> None:
+    hanging(repo)
+    api = Api(repo, size=1)
+    try:
+        ids = [
+            api.client.post("/runs", json={"flow_name": "hang"}, headers=TOKEN).json()["run_id"]
+            for _ in range(2)
+        ]
+        api.pool.stop()  # what `dagy-git serve` does when it exits
+        runs = [api.client.get(f"/runs/{run_id}").json() for run_id in ids]
+        assert [r["state"] for r in runs] == ["CANCELLED", "CANCELLED"]
+        assert runs[1]["error"] == "the server stopped before the run started"
+    finally:
+        api.close()
+
+
+def test_reads_need_the_read_token_when_the_server_has_one(repo: Path) -> None:
+    make_etl_repo(repo)
+    settings = load_settings(repo)
+    context = ServerContext(settings, RegistryState(settings), Auth("s3cret", "r3ad"))
+    app = FastAPI()
+    install_handlers(app)
+    pool = RunPool(1)
+    with open_store(open_workspace(repo)) as store:
+        app.include_router(make_runs_router(context, store=store, pool=pool))
+        with TestClient(app) as client:
+            assert client.get("/runs").status_code == 401
+            assert client.get("/runs", headers={"Authorization": "Bearer r3ad"}).status_code == 200
+            assert (
+                client.get("/runs/x", headers={"Authorization": "Bearer r3ad"}).status_code == 404
+            )
+            # the read token does not open writes
+            refused = client.post(
+                "/runs", json={"flow_name": "order_etl"}, headers={"Authorization": "Bearer r3ad"}
+            )
+            assert refused.status_code == 401
+        pool.stop()
