@@ -455,11 +455,30 @@ def serve(
         int | None,
         typer.Option("--max-body", metavar="BYTES", min=1024, help="Largest request body."),
     ] = None,
+    run_workers: Annotated[
+        int,
+        typer.Option("--run-workers", metavar="N", min=1, help="Runs of POST /runs at once."),
+    ] = 2,
+    worker: Annotated[
+        bool, typer.Option("--worker", help="Also fire deployments' schedules (dagy-git worker).")
+    ] = False,
 ) -> None:
     """Serve the HTTP API and the Flows UI over this repository's registry (dagy-git[server])."""
     from dagy_git.cli.commands import serve as cmd
 
-    raise typer.Exit(cmd.run(host, port, push, token_file, read_token_file, max_body, _cwd()))
+    raise typer.Exit(
+        cmd.run(
+            host,
+            port,
+            push,
+            token_file,
+            read_token_file,
+            max_body,
+            _cwd(),
+            run_workers=run_workers,
+            worker=worker,
+        )
+    )
 
 
 app.add_typer(drafts_app)

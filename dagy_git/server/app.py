@@ -52,8 +52,10 @@ def create_app(
     read_token: str | None = None,
     push: bool = False,
     max_body: int = DEFAULT_MAX_BODY,
+    run_workers: int = 2,
 ) -> FastAPI:
-    """The server of one repository's registry (`settings`, or a repository root)."""
+    """The server of one repository's registry (`settings`, or a repository root); runs
+    triggered over `/runs` execute `run_workers` at a time (`app.state.run_pool`)."""
     if isinstance(settings, Path):
         settings = load_settings(settings)
     ctx = ServerContext(settings, RegistryState(settings), Auth(token, read_token), push)
@@ -79,7 +81,9 @@ def create_app(
         app.include_router(ui.make_router(ctx.state), dependencies=read)  # type: ignore[attr-defined]
     runs = _optional("dagy_git.server.runs_api")
     if runs is not None:  # `/runs`: `make_runs_router(ctx)` gets the same context
-        app.include_router(runs.make_runs_router(ctx))  # type: ignore[attr-defined]
+        # The pool belongs to the app: whoever serves it stops it (`run_pool.stop()`).
+        app.state.run_pool = runs.RunPool(run_workers)  # type: ignore[attr-defined]
+        app.include_router(runs.make_runs_router(ctx, pool=app.state.run_pool))  # type: ignore[attr-defined]
     app.add_middleware(BodyLimit, max_body=max_body)
     return app
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import importlib.util
+import signal
+import threading
 from pathlib import Path
 
 from dagy_git.cli.output import note
 from dagy_git.errors import DagyError
-from dagy_git.workspace import open_workspace
+from dagy_git.workspace import Workspace, open_workspace
 
 
 def run(
@@ -18,6 +20,9 @@ def run(
     read_token_file: Path | None,
     max_body: int | None,
     cwd: Path,
+    *,
+    run_workers: int = 2,
+    worker: bool = False,
 ) -> int:
     """Serve until interrupted; the web stack is imported only here (dagy-git[server])."""
     try:
@@ -37,7 +42,12 @@ def run(
     token = read_token(token_file) if token_file else token_from_env(TOKEN_ENV)
     read = read_token(read_token_file) if read_token_file else token_from_env(READ_TOKEN_ENV)
     app = create_app(
-        ws.settings, token=token, read_token=read, push=push, max_body=max_body or DEFAULT_MAX_BODY
+        ws.settings,
+        token=token,
+        read_token=read,
+        push=push,
+        max_body=max_body or DEFAULT_MAX_BODY,
+        run_workers=run_workers,
     )
     shown = f"[{host}]" if ":" in host else host
     note(f"dagy-git serve: registry {ws.settings.registry_branch} of {ws.root}")
@@ -48,5 +58,35 @@ def run(
         note("  reads need the read token")
     if push:
         note(f"  every write is pushed to {ws.settings.remote}")
-    run_server(app, host, port)
+    stop = threading.Event()
+    if worker:
+        note("  the worker fires deployments' schedules (runs at /runs)")
+        threading.Thread(
+            target=_schedules, args=(ws, stop), name="dagy worker", daemon=True
+        ).start()
+    # uvicorn stops on SIGTERM, then raises it again: as an exit, so the cleanup below runs.
+    signal.signal(signal.SIGTERM, _exit_on_term)
+    try:
+        run_server(app, host, port)
+    finally:
+        stop.set()  # scheduled runs in progress are cancelled
+        pool = getattr(app.state, "run_pool", None)
+        if pool is not None:
+            pool.stop()  # so are the API's runs, and the queued ones never start
     return 0
+
+
+def _exit_on_term(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
+def _schedules(ws: Workspace, stop: threading.Event) -> None:
+    """`serve --worker`: the worker loop, with its own connection to the runs store."""
+    from dagy_git.runs import launch
+    from dagy_git.runs.worker import work
+
+    def report(message: str) -> None:
+        note(f"worker: {message}")
+
+    with launch.open_store(ws) as store:
+        work(ws, store, report=report, stop=stop)
