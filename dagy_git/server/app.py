@@ -83,7 +83,15 @@ def create_app(
     if runs is not None:  # `/runs`: `make_runs_router(ctx)` gets the same context
         # The pool belongs to the app: whoever serves it stops it (`run_pool.stop()`).
         app.state.run_pool = runs.RunPool(run_workers)  # type: ignore[attr-defined]
-        app.include_router(runs.make_runs_router(ctx, pool=app.state.run_pool))  # type: ignore[attr-defined]
+        app.state.run_store = runs.open_runs_store(ctx)  # type: ignore[attr-defined]
+        router = runs.make_runs_router(  # type: ignore[attr-defined]
+            ctx, store=app.state.run_store, pool=app.state.run_pool
+        )
+        app.include_router(router)
+        ui_runs = _optional("dagy_git.server.ui_runs") if ui is not None else None
+        if ui_runs is not None:  # the run pages of the Flows UI, over the same store
+            pages = ui_runs.make_router(ctx.state, app.state.run_store)  # type: ignore[attr-defined]
+            app.include_router(pages, dependencies=read)
     app.add_middleware(BodyLimit, max_body=max_body)
     return app
 

@@ -43,6 +43,7 @@ __all__ = [
     "ServerAuth",
     "TaskRunResponse",
     "make_runs_router",
+    "open_runs_store",
 ]
 
 
@@ -159,14 +160,23 @@ def _response(run: RunRecord) -> RunResponse:
     return RunResponse(**run.to_json(detail=False))
 
 
+def _workspace(ctx: RunsContext) -> Workspace:
+    root = ctx.settings.repo_root
+    return Workspace(root=root, cwd=root, settings=ctx.settings)
+
+
+def open_runs_store(ctx: RunsContext) -> RunStore:
+    """The runs store of the server's repository (`runs_db`, else `.git/dagy/`)."""
+    return launch.open_store(_workspace(ctx))
+
+
 def make_runs_router(
     ctx: RunsContext, *, store: RunStore | None = None, pool: RunPool | None = None
 ) -> APIRouter:
     """The `/runs` routes of a server: its repository, the runs store (default: the
     repository's) and a pool of `DEFAULT_POOL_SIZE` run workers unless one is given. The
     caller owns `pool`'s shutdown and `store`'s close when it passes them in."""
-    root = ctx.settings.repo_root
-    ws = Workspace(root=root, cwd=root, settings=ctx.settings)
+    ws = _workspace(ctx)
     store = store if store is not None else launch.open_store(ws)
     runner = pool if pool is not None else RunPool()
     write = [Depends(ctx.auth.require_write)]

@@ -62,7 +62,7 @@ def _when(stamp: str | None) -> str:
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 
 
-def _environment() -> jinja2.Environment:
+def environment() -> jinja2.Environment:
     """The templates, autoescaped; an undefined name fails loudly instead of rendering ''."""
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("dagy_git.server", "templates"),
@@ -169,7 +169,7 @@ def flow_ref(request: Request) -> tuple[str, str | None] | None:
 
 def make_router(state: RegistryState) -> APIRouter:
     """The Flows UI's routes, over `state`'s cached registry view."""
-    env = _environment()
+    env = environment()
     router = APIRouter(include_in_schema=False)
 
     def page(template: str, view: RegistryView, status: int = 200, **context: Any) -> HTMLResponse:
