@@ -14,11 +14,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from croniter import croniter
 
-from dagy_git.errors import ConfigError, DagyError
+from dagy_git.cron import validate_schedule, validate_timezone
+from dagy_git.errors import DagyError
 from dagy_git.models import DeploymentRecord
 from dagy_git.runs.launch import RunRequest, prepare
 from dagy_git.runs.store import RunStore
@@ -36,23 +37,17 @@ def _utc_now() -> datetime:
 
 
 def _zone(dep: DeploymentRecord) -> ZoneInfo | timezone:
-    # `timezone` is an optional deployment field; records without it are UTC.
-    name = getattr(dep, "timezone", None)
-    if not name:
+    """The zone a deployment's schedule is read in (records without one: UTC)."""
+    if not dep.timezone:
         return timezone.utc
-    try:
-        return ZoneInfo(str(name))
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ConfigError(f"deployment {dep.name!r}: unknown timezone {name!r}") from exc
+    return ZoneInfo(validate_timezone(dep.timezone))
 
 
 def slots_between(
     schedule: str, zone: ZoneInfo | timezone, after: datetime, until: datetime
 ) -> list[datetime]:
     """The scheduled times of `schedule` (read in `zone`) in `(after, until]`, in UTC."""
-    if not croniter.is_valid(schedule):
-        raise ConfigError(f"schedule {schedule!r} is not a valid cron expression")
-    it = croniter(schedule, after.astimezone(zone))
+    it = croniter(validate_schedule(schedule), after.astimezone(zone))
     out: list[datetime] = []
     while len(out) < _MAX_SLOTS:
         slot = it.get_next(datetime).astimezone(timezone.utc)

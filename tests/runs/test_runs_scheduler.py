@@ -15,7 +15,7 @@ from dagy_git.runs.store import RunStore
 from dagy_git.runs.worker import work
 from dagy_git.workspace import open_workspace
 
-from conftest import run_cli
+from conftest import commit_all, run_cli, write
 from runs_harness import deploy, make_etl_repo, runs_json
 
 UTC = timezone.utc
@@ -155,3 +155,29 @@ def test_worker_loop_runs_until_stopped(repo: Path) -> None:
     assert first.state == "COMPLETED"
     assert f"run {first.run_id} (every-minute): COMPLETED" in said
     assert len({r.scheduled_for for r in runs}) == len(runs)
+
+
+def test_a_schedule_fires_in_its_deployments_timezone(repo: Path) -> None:
+    make_etl_repo(repo)
+    write(
+        repo,
+        "pipelines/data/orders/dagy.toml",
+        """
+        [[deployments]]
+        name = "ny-morning"
+        flow = "order_etl.py:order_etl"
+        schedule = "0 6 * * *"
+        timezone = "America/New_York"
+        """,
+    )
+    commit_all(repo, "a deployment in New York time")
+    proc = run_cli("deploy", "--all", cwd=repo)
+    assert proc.returncode == 0, proc.stderr
+    ws = open_workspace(repo)
+    clock = Clock(datetime(2026, 1, 15, 6, 0, 30, tzinfo=UTC))  # 06:00 UTC: 01:00 in New York
+    with open_store(ws) as store:
+        assert Scheduler(ws, store, clock=clock).tick().claimed == []
+        clock.now = datetime(2026, 1, 15, 11, 0, 30, tzinfo=UTC)  # 06:00 in New York
+        (claimed,) = Scheduler(ws, store, clock=clock).tick().claimed
+    assert claimed.run.deployment_name == "ny-morning"
+    assert claimed.run.scheduled_for == "2026-01-15T11:00:00.000Z"
