@@ -245,8 +245,10 @@ def _run(
             if stopped:
                 _stop(proc)
                 break
+            # Never sleep past the deadline: a run of `--timeout 0.5` stops at 0.5 s.
+            pause = _POLL if deadline is None else min(_POLL, max(deadline - time.monotonic(), 0))
             try:
-                proc.wait(_POLL)
+                proc.wait(pause)
             except subprocess.TimeoutExpired:
                 continue
     except KeyboardInterrupt:
