@@ -132,7 +132,7 @@ def test_parameters_are_checked_before_anything_runs(etl_repo: Path) -> None:
     missing_version = run_cli("run", "needs@9", cwd=etl_repo)
     assert missing_version.returncode == 1 and "needs@9 is not registered" in missing_version.stderr
     assert runs_json(etl_repo) == []  # nothing was recorded, nothing ran
-    assert not (etl_repo / ".git" / "dagy").exists()  # not even an empty store
+    assert not (etl_repo / ".git" / "dagy" / "runs.sqlite3").exists()  # not even an empty store
     ok = run_cli("run", "needs", "--param", "day=mon", "--param", "limit=5", cwd=etl_repo)
     assert ok.returncode == 0, ok.stderr
     assert "mon 5" in ok.stdout
@@ -212,7 +212,7 @@ def test_runs_db_from_the_config_or_the_command_line(etl_repo: Path, tmp_path: P
     write(etl_repo, "dagy.toml", 'runs_db = "ops/runs.sqlite3"\n')
     assert run_cli("run", "order_etl", cwd=etl_repo).returncode == 0
     assert (etl_repo / "ops" / "runs.sqlite3").is_file()
-    assert not (etl_repo / ".git" / "dagy").exists()
+    assert not (etl_repo / ".git" / "dagy" / "runs.sqlite3").exists()
     assert len(runs_json(etl_repo)) == 1
     elsewhere = tmp_path / "elsewhere.sqlite3"
     proc = run_cli("run", "order_etl", "--runs-db", str(elsewhere), cwd=etl_repo)
