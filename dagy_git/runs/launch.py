@@ -122,7 +122,12 @@ def _deadline(spec: FlowSpec, explicit: float | None) -> float | None:
     if spec.timeout_seconds is None:
         return None
     tries = spec.retries + 1
-    return spec.timeout_seconds * tries + spec.retry_delay_seconds * spec.retries + _TIMEOUT_GRACE
+    delays = spec.retry_delay_seconds
+    if isinstance(delays, list):  # one delay per retry, the last one repeating
+        waited = sum(delays[min(i, len(delays) - 1)] for i in range(spec.retries)) if delays else 0
+    else:
+        waited = delays * spec.retries
+    return spec.timeout_seconds * tries + waited + _TIMEOUT_GRACE
 
 
 def prepare(
@@ -211,7 +216,9 @@ def _worktree_flow(
 
     if record is not None and record.source_path and (ws.root / record.source_path).is_file():
         rel = record.source_path
-        flows = build_flows(ws.root / rel, repo_root=ws.root, display_path=rel)
+        flows = build_flows(
+            ws.root / rel, repo_root=ws.root, display_path=rel, settings=ws.settings
+        )
         candidates = [(f, rel) for f in flows if f.spec.name == name]
     else:
         candidates = [(t.flow, t.rel_path) for t in discovered(ws) if t.flow.spec.name == name]
@@ -309,7 +316,7 @@ def _job(ws: Workspace, request: RunRequest, tmp: Path) -> tuple[ChildJob, str]:
         record = snap.record(request.flow_name, request.flow_version)
         if record is None:
             raise RegistryError(f"{request.flow_name}@{request.flow_version} is not registered")
-        done = materialise(snap, record, request.spec, code)
+        done = materialise(snap, record, request.spec, code, ws.settings)
     rel = done.flow_file.relative_to(code).as_posix()
     job = ChildJob(
         flow_file=done.flow_file,

@@ -26,6 +26,7 @@ from dagy_git.hashing import canonical_json, code_hash, source_file_hash
 from dagy_git.registry.snapshot import flow_dir
 
 if TYPE_CHECKING:
+    from dagy_git.analysis.settings import ModuleSettings
     from dagy_git.models import FlowRecord, FlowSpec
     from dagy_git.registry import Snapshot
 
@@ -179,8 +180,15 @@ def closure_hash(files: dict[str, bytes]) -> str:
     return hashlib.sha256(canonical_json(pairs).encode("utf-8")).hexdigest()
 
 
-def materialise(snap: Snapshot, record: FlowRecord, spec: FlowSpec, root: Path) -> Materialised:
-    """Write the registered code of `record` under the empty folder `root`, checked."""
+def materialise(
+    snap: Snapshot,
+    record: FlowRecord,
+    spec: FlowSpec,
+    root: Path,
+    settings: ModuleSettings | None = None,
+) -> Materialised:
+    """Write the registered code of `record` under the empty folder `root`, checked; the
+    code_hash is recomputed with the repository's analyser `settings`, as deploy did."""
     label = f"{record.flow_name}@{record.flow_version}"
     if not record.source_path:
         raise RegistryError(f"{label} has no source_path", hint="re-deploy the flow version")
@@ -200,7 +208,7 @@ def materialise(snap: Snapshot, record: FlowRecord, spec: FlowSpec, root: Path) 
             hint="the registry's source was changed after deploy; re-deploy the version",
         )
     flow_file = root.joinpath(*flow_parts)
-    chash, flow_spec = _rehash(written[rel], rel, root, flow_file, spec, record)
+    chash, flow_spec = _rehash(written[rel], rel, root, flow_file, spec, record, settings)
     if chash is None or chash != record.code_hash:
         raise RefusedError(
             f"the code materialised for {label} does not match its registered code_hash "
@@ -211,10 +219,16 @@ def materialise(snap: Snapshot, record: FlowRecord, spec: FlowSpec, root: Path) 
 
 
 def _rehash(
-    source: bytes, rel: str, root: Path, flow_file: Path, spec: FlowSpec, record: FlowRecord
+    source: bytes,
+    rel: str,
+    root: Path,
+    flow_file: Path,
+    spec: FlowSpec,
+    record: FlowRecord,
+    settings: ModuleSettings | None,
 ) -> tuple[str | None, FlowSpec]:
     """The code_hash of the flow in `source` that the registered spec names."""
-    result = analyze_source(source, rel, repo_root=root, file_path=flow_file)
+    result = analyze_source(source, rel, repo_root=root, file_path=flow_file, settings=settings)
     for flow in result.flows:
         if flow.spec.function == spec.function:
             found = flow.spec
