@@ -332,9 +332,13 @@ def test_wait_for_is_accepted_and_ignored_at_run_time() -> None:
         (lambda: task(retries=-1), SpecError, "retries must be a whole number"),
         (lambda: task(retries=True), SpecError, "retries must be a whole number"),
         (lambda: task(timeout_seconds=float("nan")), SpecError, "number of seconds"),
-        (lambda: task(name="no@at"), InvalidNameError, "cannot contain '@'"),
+        (lambda: task(name="etl@2"), InvalidNameError, "cannot contain '@'"),
+        (lambda: task(name="   "), InvalidNameError, "task name must not be empty"),
+        (lambda: task(name="a\tb"), InvalidNameError, "control character"),
+        (lambda: flow(name="x" * 129), InvalidNameError, "longer than 128"),
         (lambda: flow(version=""), InvalidNameError, "version must not be empty"),
         (lambda: flow(retry_delay_seconds=-1), SpecError, "retry_delay_seconds"),
+        (lambda: task(retry_delay_seconds=[1, "x"]), SpecError, "retry_delay_seconds"),
     ],
 )
 def test_invalid_options_fail_at_decoration(make: object, error: type, message: str) -> None:
@@ -355,11 +359,21 @@ def test_positional_options_are_refused() -> None:
         flow("etl")  # type: ignore[call-overload]
 
 
-def test_async_functions_are_refused() -> None:
-    async def fetch() -> None: ...
+def test_names_with_spaces_and_unknown_options_are_kept() -> None:
+    def on_failure(*_: object) -> None: ...
 
-    with pytest.raises(SpecError, match="async task 'fetch' is not supported"):
-        task(fetch)
+    @task(name="Load Orders (EU)", task_run_name="load-{day}", cache_key_fn=None, tags=["eu"])
+    def load(day: str) -> str:
+        return day
+
+    @flow(name="My ETL Flow", log_prints=True, on_failure=[on_failure], persist_result=False)
+    def etl() -> str:
+        return load("mon")
+
+    assert (load.name, etl.name) == ("Load Orders (EU)", "My ETL Flow")
+    assert load.options == {"task_run_name": "load-{day}", "cache_key_fn": None, "tags": ["eu"]}
+    assert etl.options == {"log_prints": True, "on_failure": [on_failure], "persist_result": False}
+    assert etl() == "mon"
 
 
 def test_package_exports_and_import_cost() -> None:

@@ -1,0 +1,184 @@
+"""Running one task or flow call: retries with their delays, a timeout, hooks, states.
+
+Synchronous calls run in the caller's thread (a timeout moves the call to a worker thread
+and stops waiting for it; Python cannot kill a thread, so a timed-out call keeps running in
+the background until it returns, its result dropped). Coroutine functions run on the
+caller's event loop, with `asyncio.wait_for` for the timeout.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import inspect
+import threading
+import time
+from collections.abc import Callable, Coroutine
+from typing import Any, NamedTuple, TypeVar
+
+from dagy_git.runtime.options import Delays, delay_for
+from dagy_git.runtime.states import State
+
+__all__ = ["Policy", "call_async", "call_sync", "run_coroutine"]
+
+R = TypeVar("R")
+
+# Looked up at call time, so tests can record the delays instead of waiting them out.
+_sleep = time.sleep
+
+
+async def _asleep(seconds: float) -> None:
+    import asyncio
+
+    await asyncio.sleep(seconds)
+
+
+class Policy(NamedTuple):
+    """How one call runs: what it is called in messages, its retries, delays and timeout."""
+
+    label: str
+    retries: int = 0
+    delays: Delays = 0.0
+    timeout: float | None = None
+    retry_condition: Callable[..., object] | None = None
+    hooks: dict[str, list[Callable[..., object]]] | None = None
+
+    def should_retry(self, attempt: int, error: BaseException, owner: object, run: object) -> bool:
+        """Whether a failed attempt (1-based) is tried again."""
+        if attempt > self.retries or not isinstance(error, Exception):
+            return False
+        if self.retry_condition is None:
+            return True
+        return bool(self.retry_condition(owner, run, State.failed(error)))
+
+
+def call_sync(
+    policy: Policy, fn: Callable[..., R], args: tuple[Any, ...], kwargs: dict[str, Any], owner: Any
+) -> R:
+    """Call `fn` under `policy` in this thread; raises the last attempt's error."""
+    from dagy_git.runtime.context import current
+
+    run = current()
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            if policy.timeout is None:
+                value = fn(*args, **kwargs)
+            else:
+                value = _with_timeout(policy, fn, args, kwargs)
+        except BaseException as exc:
+            if policy.should_retry(attempt, exc, owner, run):
+                delay = delay_for(policy.delays, attempt)
+                if delay > 0:
+                    _sleep(delay)
+                continue
+            _hooks(policy, "on_failure", owner, run, State.failed(exc))
+            raise
+        _hooks(policy, "on_completion", owner, run, State.completed(value))
+        return value
+
+
+async def call_async(
+    policy: Policy,
+    fn: Callable[..., Coroutine[Any, Any, R]],
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    owner: Any,
+) -> R:
+    """Await `fn` under `policy` on the running event loop."""
+    import asyncio
+
+    from dagy_git.runtime.context import current
+
+    run = current()
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            if policy.timeout is None:
+                value = await fn(*args, **kwargs)
+            else:
+                try:
+                    value = await asyncio.wait_for(fn(*args, **kwargs), policy.timeout)
+                except asyncio.TimeoutError:
+                    raise _timeout_error(policy) from None
+        except BaseException as exc:
+            if policy.should_retry(attempt, exc, owner, run):
+                delay = delay_for(policy.delays, attempt)
+                if delay > 0:
+                    await _asleep(delay)
+                continue
+            _hooks(policy, "on_failure", owner, run, State.failed(exc))
+            raise
+        _hooks(policy, "on_completion", owner, run, State.completed(value))
+        return value
+
+
+def run_coroutine(coro: Coroutine[Any, Any, R]) -> R:
+    """Run a coroutine to completion from synchronous code, in or outside an event loop."""
+    import asyncio
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    # This thread already runs a loop (sync code called from async code): a loop cannot be
+    # nested, so the coroutine gets its own loop on a helper thread.
+    outcome: dict[str, Any] = {}
+    context = contextvars.copy_context()
+
+    def target() -> None:
+        try:
+            outcome["value"] = context.run(asyncio.run, coro)
+        except BaseException as exc:
+            outcome["error"] = exc
+
+    helper = threading.Thread(target=target, name="dagy coroutine")
+    helper.start()
+    helper.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]  # type: ignore[no-any-return]
+
+
+def is_async(fn: Callable[..., object]) -> bool:
+    """Whether calling `fn` gives a coroutine (an `async def`)."""
+    return inspect.iscoroutinefunction(fn)
+
+
+def _hooks(policy: Policy, kind: str, owner: object, run: object, state: State) -> None:
+    """Call the `on_completion` / `on_failure` hooks; a failing hook is logged, not raised."""
+    for hook in (policy.hooks or {}).get(kind, ()):
+        try:
+            hook(owner, run, state)
+        except Exception:
+            from dagy_git.runtime.logs import get_run_logger
+
+            get_run_logger().exception("%s hook %r of %s failed", kind, hook, policy.label)
+
+
+def _timeout_error(policy: Policy) -> TimeoutError:
+    return TimeoutError(f"{policy.label} did not finish within {policy.timeout:g} seconds")
+
+
+def _with_timeout(
+    policy: Policy, fn: Callable[..., R], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> R:
+    outcome: dict[str, Any] = {}
+    context = contextvars.copy_context()
+
+    def target() -> None:
+        try:
+            outcome["value"] = context.run(fn, *args, **kwargs)
+        except BaseException as exc:  # handed to the caller's thread below
+            outcome["error"] = exc
+
+    # A daemon thread: a call that never returns must not keep the interpreter alive.
+    worker = threading.Thread(target=target, name=f"dagy {policy.label}", daemon=True)
+    worker.start()
+    worker.join(policy.timeout)
+    if worker.is_alive():
+        raise _timeout_error(policy)
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]  # type: ignore[no-any-return]
