@@ -378,10 +378,12 @@ def test_names_with_spaces_and_unknown_options_are_kept() -> None:
 
 def test_package_exports_and_import_cost() -> None:
     assert {"flow", "task", "Flow", "Task", "__version__"} <= set(dagy_git.__all__)
+    # asyncio and the thread pool load only when a flow needs them.
+    heavy = ("typer", "rich", "git", "pydantic", "asyncio", "concurrent.futures")
     code = (
         "import sys, dagy_git\n"
-        "from dagy_git import flow, task\n"
-        "print([m for m in ('typer', 'rich', 'git', 'pydantic') if m in sys.modules])"
+        "from dagy_git import flow, task, get_run_logger, unmapped\n"
+        f"print([m for m in {heavy!r} if m in sys.modules])"
     )
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True

@@ -42,18 +42,16 @@ class TaskFuture(Generic[R]):
         """
         import concurrent.futures
 
-        try:
-            return self._future.result(timeout)
-        except concurrent.futures.TimeoutError:
-            if not self._future.done():
-                raise TimeoutError(
-                    f"task {self.task_name!r} did not finish within {timeout:g} seconds"
-                ) from None
-            raise
-        except BaseException as exc:
-            if raise_on_failure:
-                raise
-            return exc  # type: ignore[return-value]
+        done, _ = concurrent.futures.wait([self._future], timeout)
+        if not done:
+            raise TimeoutError(f"task {self.task_name!r} did not finish within {timeout:g} seconds")
+        # Checked, not caught: the task's own error may be a TimeoutError too.
+        error = self._future.exception()
+        if error is None:
+            return self._future.result()
+        if raise_on_failure:
+            raise error
+        return error  # type: ignore[return-value]
 
     def wait(self, timeout: float | None = None) -> State:
         """Wait until the task is done (or `timeout` passed); return its state."""
