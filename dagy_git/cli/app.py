@@ -124,11 +124,30 @@ def validate(
         list[str] | None,
         typer.Argument(metavar="PATH", help="Files to check (default: the whole repository)."),
     ] = None,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Fail on warnings too (approximate specs).")
+    ] = False,
+    json_out: Annotated[
+        bool,
+        typer.Option("--json", help="Print an array of {path, line, col, level, message, hint}."),
+    ] = False,
+    output_format: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            metavar="FORMAT",
+            help="text (path:line:col: message), json, or github (workflow annotations).",
+        ),
+    ] = "text",
 ) -> None:
-    """Check flow files and manifests; print one `path:line:col: message` per problem."""
+    """Check flow files and manifests; print each problem once, with its level and hint."""
     from dagy_git.cli.commands import validate as cmd
 
-    raise typer.Exit(cmd.run(list(paths or []), _cwd()))
+    raise typer.Exit(
+        cmd.run(
+            list(paths or []), _cwd(), strict=strict, json_out=json_out, output_format=output_format
+        )
+    )
 
 
 @app.command()

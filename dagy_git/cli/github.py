@@ -285,9 +285,14 @@ def _escape_property(text: str) -> str:
 
 
 def annotation(
-    message: str, path: str | None = None, line: int | None = None, col: int | None = None
+    message: str,
+    path: str | None = None,
+    line: int | None = None,
+    col: int | None = None,
+    *,
+    level: str = "error",
 ) -> str:
-    """An `::error` workflow command (escaped per the runner's rules)."""
+    """An `::error` (or `::warning`) workflow command (escaped per the runner's rules)."""
     props = []
     if path:
         props.append(f"file={_escape_property(path)}")
@@ -295,10 +300,11 @@ def annotation(
             props.append(f"line={line}")
             if col is not None:
                 props.append(f"col={col}")
+    command = "warning" if level == "warning" else "error"
     return (
-        f"::error {','.join(props)}::{_escape_data(message)}"
+        f"::{command} {','.join(props)}::{_escape_data(message)}"
         if props
-        else (f"::error::{_escape_data(message)}")
+        else (f"::{command}::{_escape_data(message)}")
     )
 
 
