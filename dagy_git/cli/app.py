@@ -211,6 +211,12 @@ def deploy(
     no_atomic: Annotated[
         bool, typer.Option("--no-atomic", help="For servers without atomic push.")
     ] = False,
+    keep_going: Annotated[
+        bool,
+        typer.Option(
+            "--keep-going", help="Deploy the flows that build; list the rest, then exit 1."
+        ),
+    ] = False,
     json_out: JsonOpt = False,
     quiet: Annotated[
         bool,
@@ -248,6 +254,7 @@ def deploy(
             cwd=_cwd(),
             quiet=quiet,
             changed_only=changed_only,
+            keep_going=keep_going,
         )
     )
 
