@@ -14,7 +14,6 @@ import os
 from pathlib import Path
 
 from dagy_git import gitio
-from dagy_git.cli.github import annotation, workspace_path
 from dagy_git.cli.output import error, note, print_json, say
 from dagy_git.errors import DagyError
 from dagy_git.validation import WARNING, Problem, Report, check_repo
@@ -54,6 +53,10 @@ def render(report: Report, root: Path, cwd: Path, output_format: str = "text") -
     if output_format == "json":
         print_json([p.to_json() for p in report.problems])
     elif output_format == "github":
+        # Imported here: the Action's module loads deploy and the registry, which a plain
+        # validate (the pre-commit hook, on every commit) does not need.
+        from dagy_git.cli.github import annotation, workspace_path
+
         workspace = os.environ.get("GITHUB_WORKSPACE")
         for p in report.problems:
             where = workspace_path(p.path, root, workspace)
