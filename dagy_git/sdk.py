@@ -47,6 +47,7 @@ class _Decorated(Generic[P, R]):
 
     def __init__(self, fn: Callable[P, R], **options: Any) -> None:
         self.fn = fn
+        self.is_async = inspect.iscoroutinefunction(fn)  # calls give coroutines to await
         functools.update_wrapper(self, fn)  # type: ignore[arg-type]
         self._configure(options)
 

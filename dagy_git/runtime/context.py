@@ -22,6 +22,10 @@ if TYPE_CHECKING:  # only for annotations: the executor module is imported when 
 __all__ = ["FlowRun", "TaskRun", "current", "current_flow_run", "entered"]
 
 _ids = itertools.count(1)
+# Submitted tasks are mostly I/O (HTTP calls, queries, file transfers): a wide pool lets a
+# fan-out of them wait at once. Threads start only when work is waiting; tasks never block
+# a worker on their upstream futures (they start when those are done), so no deadlock.
+MAX_WORKERS = 32
 
 
 class FlowRun:
@@ -46,7 +50,9 @@ class FlowRun:
             if self._executor is None:
                 from concurrent.futures import ThreadPoolExecutor
 
-                self._executor = ThreadPoolExecutor(thread_name_prefix=f"dagy {self.name}")
+                self._executor = ThreadPoolExecutor(
+                    MAX_WORKERS, thread_name_prefix=f"dagy {self.name}"
+                )
             return self._executor
 
     def track(self, future: TaskFuture[Any]) -> None:

@@ -9,12 +9,12 @@ caller's event loop, with `asyncio.wait_for` for the timeout.
 from __future__ import annotations
 
 import contextvars
-import inspect
 import threading
 import time
 from collections.abc import Callable, Coroutine
 from typing import Any, NamedTuple, TypeVar
 
+from dagy_git.runtime.context import current
 from dagy_git.runtime.options import Delays, delay_for
 from dagy_git.runtime.states import State
 
@@ -55,8 +55,6 @@ def call_sync(
     policy: Policy, fn: Callable[..., R], args: tuple[Any, ...], kwargs: dict[str, Any], owner: Any
 ) -> R:
     """Call `fn` under `policy` in this thread; raises the last attempt's error."""
-    from dagy_git.runtime.context import current
-
     run = current()
     attempt = 0
     while True:
@@ -87,8 +85,6 @@ async def call_async(
 ) -> R:
     """Await `fn` under `policy` on the running event loop."""
     import asyncio
-
-    from dagy_git.runtime.context import current
 
     run = current()
     attempt = 0
@@ -139,11 +135,6 @@ def run_coroutine(coro: Coroutine[Any, Any, R]) -> R:
     if "error" in outcome:
         raise outcome["error"]
     return outcome["value"]  # type: ignore[no-any-return]
-
-
-def is_async(fn: Callable[..., object]) -> bool:
-    """Whether calling `fn` gives a coroutine (an `async def`)."""
-    return inspect.iscoroutinefunction(fn)
 
 
 def _hooks(policy: Policy, kind: str, owner: object, run: object, state: State) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from dagy_git.runtime.context import FlowRun, current_flow_run, entered, in_sync_run
-from dagy_git.runtime.engine import Policy, call_async, call_sync, is_async, run_coroutine
+from dagy_git.runtime.engine import Policy, call_async, call_sync, run_coroutine
 from dagy_git.runtime.futures import TaskFuture, first_failure, resolve
 from dagy_git.runtime.states import State
 from dagy_git.runtime.tasks import RunName
@@ -30,7 +30,7 @@ def call_flow(
     """Run the flow; an `async def` flow gives a coroutine to await (`asyncio.run(f())`),
     except as a subflow of a synchronous flow, where it runs to completion."""
     args, kwargs = resolve(args), resolve(kwargs)
-    if is_async(owner.fn):
+    if owner.is_async:
         coro = _run_async(owner, policy, run_name(args, kwargs), args, kwargs, return_state)
         return run_coroutine(coro) if in_sync_run() else coro
     run = FlowRun(owner.name, run_name(args, kwargs), False, current_flow_run())

@@ -13,8 +13,14 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from dagy_git.runtime.context import TaskRun, current_flow_run, entered, in_sync_run
-from dagy_git.runtime.engine import Policy, call_async, call_sync, is_async, run_coroutine
+from dagy_git.runtime.context import (
+    MAX_WORKERS,
+    TaskRun,
+    current_flow_run,
+    entered,
+    in_sync_run,
+)
+from dagy_git.runtime.engine import Policy, call_async, call_sync, run_coroutine
 from dagy_git.runtime.futures import (
     FutureList,
     TaskFuture,
@@ -44,7 +50,7 @@ def call_task(
 ) -> Any:
     """A direct call: runs now, or for an `async def` task gives a coroutine to await
     (run to completion instead when called from a synchronous flow or task)."""
-    if is_async(owner.fn):
+    if owner.is_async:
         coro = _run_async(owner, policy, run_name, args, kwargs, wait_for, return_state)
         return run_coroutine(coro) if in_sync_run() else coro
     return _run_sync(owner, policy, run_name, args, kwargs, wait_for, return_state)
@@ -71,7 +77,7 @@ def submit_task(
         if not future._start():
             return
         try:
-            if is_async(owner.fn):
+            if owner.is_async:
                 coro = _run_async(owner, policy, run_name, args, kwargs, None, False)
                 value = run_coroutine(coro)
             else:
@@ -172,6 +178,8 @@ async def _run_async(
 
 def _wait_upstream(wait_for: object) -> None:
     """Block until the futures in `wait_for` are done; a failed one's error stops the call."""
+    if wait_for is None:
+        return
     futures = futures_in(wait_for)
     for future in futures:
         future.wait()
@@ -225,5 +233,5 @@ def _shared_executor() -> ThreadPoolExecutor:
         if _shared is None:
             from concurrent.futures import ThreadPoolExecutor
 
-            _shared = ThreadPoolExecutor(thread_name_prefix="dagy tasks")
+            _shared = ThreadPoolExecutor(MAX_WORKERS, thread_name_prefix="dagy tasks")
         return _shared
