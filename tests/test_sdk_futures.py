@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections import namedtuple
+from collections import defaultdict, namedtuple
 from typing import Any
 
 import pytest
@@ -250,6 +250,14 @@ def test_futures_resolve_inside_nested_containers() -> None:
 
     assert nested() == {"pair": (1, 2), "set": {1}, "list": [[2]], "plain": (3,)}
     assert isinstance(nested()["pair"], Pair)  # type: ignore[index]
+
+    @flow
+    def grouped() -> object:
+        groups: defaultdict[str, list[object]] = defaultdict(list)
+        groups["eu"].append(num.submit(1))
+        return echo(groups)
+
+    assert grouped() == {"eu": [1]}
 
 
 def test_with_options_returns_a_copy_with_other_options() -> None:

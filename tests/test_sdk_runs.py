@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 
@@ -120,11 +121,11 @@ def test_a_timed_out_submitted_task_fails_its_future() -> None:
         release.wait(10)
 
     @flow
-    def fan_out() -> str:
-        return type(hang.submit().result(raise_on_failure=False)).__name__
+    def fan_out() -> object:
+        return hang.submit().result(raise_on_failure=False)
 
     try:
-        assert fan_out() == "TimeoutError"
+        assert isinstance(fan_out(), TimeoutError)
     finally:
         release.set()
 
@@ -264,3 +265,29 @@ def test_task_run_name_template_that_does_not_fit_falls_back() -> None:
 
     load("orders")
     assert names == ["load-1"]
+
+
+def test_a_flow_past_its_timeout_returns_without_waiting_for_its_tasks() -> None:
+    release = threading.Event()
+
+    @task
+    def hang() -> None:
+        release.wait(30)
+
+    @flow(timeout_seconds=0.05)
+    def sync_flow() -> None:
+        hang.submit()
+        release.wait(30)
+
+    @flow(timeout_seconds=0.05)
+    async def async_flow() -> None:
+        hang.submit()
+        await asyncio.sleep(30)
+
+    try:
+        with pytest.raises(TimeoutError, match="flow 'sync_flow' did not finish"):
+            sync_flow()
+        with pytest.raises(TimeoutError, match="flow 'async_flow' did not finish"):
+            asyncio.run(async_flow())
+    finally:
+        release.set()

@@ -73,13 +73,18 @@ class FlowRun:
                 return list(self.futures)
             wait(pending)
 
-    def close(self) -> None:
-        """Wait for every submitted task, then stop the worker threads."""
-        self.wait_all()
+    def close(self, wait: bool = True) -> None:
+        """Wait for every submitted task (unless `wait` is false), then stop the workers.
+
+        Without waiting (the flow run timed out), running tasks go on in the background, as
+        a timed-out call does, and tasks not started yet fail when their turn comes.
+        """
+        if wait:
+            self.wait_all()
         with self._lock:
             executor, self._executor = self._executor, None
         if executor is not None:
-            executor.shutdown(wait=True)
+            executor.shutdown(wait=wait)
 
 
 class TaskRun:

@@ -18,7 +18,7 @@ from dagy_git.runtime.context import current
 from dagy_git.runtime.options import Delays, delay_for
 from dagy_git.runtime.states import State
 
-__all__ = ["Policy", "call_async", "call_sync", "run_coroutine"]
+__all__ = ["Policy", "RunTimeout", "call_async", "call_sync", "run_coroutine"]
 
 R = TypeVar("R")
 
@@ -30,6 +30,14 @@ async def _asleep(seconds: float) -> None:
     import asyncio
 
     await asyncio.sleep(seconds)
+
+
+class RunTimeout(TimeoutError):
+    """A call that did not finish within its `timeout_seconds`; `label` names the call."""
+
+    def __init__(self, label: str, timeout: float) -> None:
+        super().__init__(f"{label} did not finish within {timeout:g} seconds")
+        self.label = label
 
 
 class Policy(NamedTuple):
@@ -148,8 +156,8 @@ def _hooks(policy: Policy, kind: str, owner: object, run: object, state: State) 
             get_run_logger().exception("%s hook %r of %s failed", kind, hook, policy.label)
 
 
-def _timeout_error(policy: Policy) -> TimeoutError:
-    return TimeoutError(f"{policy.label} did not finish within {policy.timeout:g} seconds")
+def _timeout_error(policy: Policy) -> RunTimeout:
+    return RunTimeout(policy.label, policy.timeout or 0.0)
 
 
 def _with_timeout(

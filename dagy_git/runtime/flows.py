@@ -8,10 +8,11 @@ as the SDK's users expect (a failure is never silently dropped).
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from dagy_git.runtime.context import FlowRun, current_flow_run, entered, in_sync_run
-from dagy_git.runtime.engine import Policy, call_async, call_sync, run_coroutine
+from dagy_git.runtime.engine import Policy, RunTimeout, call_async, call_sync, run_coroutine
 from dagy_git.runtime.futures import TaskFuture, first_failure, resolve
 from dagy_git.runtime.states import State
 from dagy_git.runtime.tasks import RunName
@@ -44,14 +45,16 @@ def call_flow(
         return _settle(value, run.futures[start:])
 
     with entered(run):
+        timed_out = False
         try:
             value = call_sync(policy, body, args, kwargs, owner)
         except Exception as exc:
+            timed_out = isinstance(exc, RunTimeout) and exc.label == policy.label
             if return_state:
                 return State.failed(exc)
             raise
         finally:
-            run.close()
+            run.close(wait=not timed_out)  # a flow past its timeout returns now
     return State.completed(value) if return_state else value
 
 
@@ -67,24 +70,34 @@ async def _run_async(
 
     run = FlowRun(owner.name, name, True, current_flow_run())
 
+    async def wait_all() -> None:
+        # Submitted tasks run on threads: wait for them without blocking the loop.
+        await asyncio.get_running_loop().run_in_executor(None, run.wait_all)
+
     async def body(*a: Any, **k: Any) -> Any:
         start = len(run.futures)
         try:
             value = await owner.fn(*a, **k)
-        finally:
-            # Submitted tasks run on threads: wait for them without blocking the loop.
-            await asyncio.get_running_loop().run_in_executor(None, run.wait_all)
+        except asyncio.CancelledError:
+            raise  # past its timeout: the flow returns now, without its tasks
+        except BaseException:
+            await wait_all()
+            raise
+        await wait_all()
         return _settle(value, run.futures[start:])
 
     with entered(run):
+        timed_out = False
         try:
             value = await call_async(policy, body, args, kwargs, owner)
         except Exception as exc:
+            timed_out = isinstance(exc, RunTimeout) and exc.label == policy.label
             if return_state:
                 return State.failed(exc)
             raise
         finally:
-            await asyncio.get_running_loop().run_in_executor(None, run.close)
+            close = functools.partial(run.close, wait=not timed_out)
+            await asyncio.get_running_loop().run_in_executor(None, close)
     return State.completed(value) if return_state else value
 
 

@@ -162,11 +162,22 @@ def resolve(value: Any) -> Any:
     if not isinstance(value, _CONTAINERS) or not futures_in(value):
         return value
     if isinstance(value, dict):
-        return type(value)((resolve(k), resolve(v)) for k, v in value.items())
+        pairs = [(resolve(k), resolve(v)) for k, v in value.items()]
+        return _rebuilt(value, pairs, dict)
     items = [resolve(v) for v in value]
     if isinstance(value, tuple) and hasattr(value, "_fields"):  # a namedtuple
         return type(value)(*items)
-    return type(value)(items)
+    base = next(t for t in _CONTAINERS if isinstance(value, t))
+    return _rebuilt(value, items, base)
+
+
+def _rebuilt(value: Any, items: list[Any], base: type) -> Any:
+    """A container of `value`'s type holding `items`; its base type when that type cannot
+    be built from items (a `defaultdict` wants its factory first)."""
+    try:
+        return type(value)(items)
+    except TypeError:
+        return base(items)
 
 
 def first_failure(futures: Iterable[TaskFuture[Any]]) -> BaseException | None:
