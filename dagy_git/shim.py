@@ -2,7 +2,9 @@
 
 Flow files are written `from dagy import flow, task`. To run them where only dagy-git is
 installed (tests, the runs worker, a laptop), `install_dagy_shim()` registers a module named
-`dagy` that exposes this SDK's names. An installed Dagy always wins: the shim never shadows it.
+`dagy` that exposes this SDK's names, with the submodules flow files import from
+(`dagy.tasks`, `dagy.futures`, `dagy.task_runners`, …). An installed Dagy always wins: the
+shim never shadows it.
 """
 
 from __future__ import annotations
@@ -13,8 +15,9 @@ import sys
 from types import ModuleType
 
 from dagy_git import runtime, sdk
+from dagy_git.runtime import compat
 
-__all__ = ["EXPORTS", "install_dagy_shim"]
+__all__ = ["EXPORTS", "SUBMODULES", "install_dagy_shim"]
 
 # What flow files import from dagy, and where this SDK keeps it.
 EXPORTS: dict[str, object] = {
@@ -27,6 +30,27 @@ EXPORTS: dict[str, object] = {
     "wait": runtime.wait,
     "State": runtime.State,
     "TaskFuture": runtime.TaskFuture,
+}
+# The submodules flow files import from (`from dagy.tasks import task_input_hash`).
+SUBMODULES: dict[str, dict[str, object]] = {
+    "tasks": {
+        "task": sdk.task,
+        "Task": sdk.Task,
+        "task_input_hash": compat.task_input_hash,
+        "exponential_backoff": compat.exponential_backoff,
+    },
+    "flows": {"flow": sdk.flow, "Flow": sdk.Flow},
+    "futures": {
+        "wait": runtime.wait,
+        "TaskFuture": runtime.TaskFuture,
+        "FutureList": runtime.FutureList,
+    },
+    "task_runners": {
+        name: getattr(compat, name)
+        for name in ("ConcurrentTaskRunner", "SequentialTaskRunner", "ThreadPoolTaskRunner")
+    },
+    "logging": {"get_run_logger": runtime.get_run_logger},
+    "states": {"State": runtime.State},
 }
 
 
@@ -45,5 +69,13 @@ def install_dagy_shim() -> ModuleType:
         setattr(module, name, value)
     module.__all__ = list(EXPORTS)  # type: ignore[attr-defined]
     module.__dagy_git_shim__ = True  # type: ignore[attr-defined]
+    module.__path__ = []  # a package: `import dagy.tasks` works
+    for sub, names in SUBMODULES.items():
+        child = ModuleType(f"dagy.{sub}")
+        for name, value in names.items():
+            setattr(child, name, value)
+        child.__all__ = list(names)  # type: ignore[attr-defined]
+        setattr(module, sub, child)
+        sys.modules[f"dagy.{sub}"] = child
     sys.modules["dagy"] = module
     return module

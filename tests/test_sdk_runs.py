@@ -291,3 +291,32 @@ def test_a_flow_past_its_timeout_returns_without_waiting_for_its_tasks() -> None
             asyncio.run(async_flow())
     finally:
         release.set()
+
+
+def test_log_prints_sends_prints_to_the_run_logger(
+    caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import sys
+
+    @task
+    def inherits(x: int) -> None:
+        print("row", x)
+
+    @task(log_prints=False)
+    def opts_out() -> None:
+        print("plain output")
+
+    @flow(log_prints=True)
+    def chatty() -> None:
+        print("starting", "now", sep="-")
+        inherits(1)
+        opts_out()
+        print("to stderr", file=sys.stderr)
+
+    with caplog.at_level(logging.INFO, logger="dagy"):
+        chatty()
+        print("after the run")
+    logged = [(r.name, r.getMessage()) for r in caplog.records]
+    assert logged == [("dagy.flow_runs", "starting-now"), ("dagy.task_runs", "row 1")]
+    out, err = capsys.readouterr()
+    assert (out, err) == ("plain output\nafter the run\n", "to stderr\n")

@@ -338,9 +338,7 @@ def annotate_failure(
             problems = validate_repo(ws.root, files or None, cwd=cwd)
         except DagyError:
             problems = []
-        found += [
-            (p.path, p.line, p.col, _with_hint(p.message, p.hint), p.level) for p in problems
-        ]
+        found += [(p.path, p.line, p.col, _with_hint(p.message, p.hint), p.level) for p in problems]
     seen: set[tuple[str | None, int | None, str]] = set()
     for path, line, col, message, level in found:
         key = (path, line, message)

@@ -31,11 +31,21 @@ MAX_WORKERS = 32
 class FlowRun:
     """One run of a flow: its name, its parent flow run, and the tasks it submitted."""
 
-    def __init__(self, flow_name: str, name: str, is_async: bool, parent: FlowRun | None) -> None:
+    def __init__(
+        self,
+        flow_name: str,
+        name: str,
+        is_async: bool,
+        parent: FlowRun | None,
+        log_prints: bool | None = None,
+    ) -> None:
         self.flow_name = flow_name
         self.name = name
         self.is_async = is_async
         self.parent = parent
+        # `log_prints=None` inherits: a subflow prints as its parent does.
+        inherited = parent.log_prints if parent is not None else False
+        self.log_prints: bool = inherited if log_prints is None else bool(log_prints)
         self.id = next(_ids)
         self.futures: list[TaskFuture[Any]] = []
         self._executor: ThreadPoolExecutor | None = None
@@ -90,10 +100,15 @@ class FlowRun:
 class TaskRun:
     """One run of a task, inside `flow_run` (None when a task is called outside any flow)."""
 
-    def __init__(self, task_name: str, name: str, flow_run: FlowRun | None) -> None:
+    def __init__(
+        self, task_name: str, name: str, flow_run: FlowRun | None, log_prints: bool | None = None
+    ) -> None:
         self.task_name = task_name
         self.name = name
         self.flow_run = flow_run
+        # `log_prints=None` (the default) inherits the flow run's.
+        inherited = flow_run.log_prints if flow_run is not None else False
+        self.log_prints = inherited if log_prints is None else bool(log_prints)
         self.id = next(_ids)
 
     def __repr__(self) -> str:

@@ -15,7 +15,7 @@ from dagy_git.runtime.context import FlowRun, current_flow_run, entered, in_sync
 from dagy_git.runtime.engine import Policy, RunTimeout, call_async, call_sync, run_coroutine
 from dagy_git.runtime.futures import TaskFuture, first_failure, resolve
 from dagy_git.runtime.states import State
-from dagy_git.runtime.tasks import RunName
+from dagy_git.runtime.tasks import RunName, prints_option
 
 __all__ = ["call_flow"]
 
@@ -34,7 +34,9 @@ def call_flow(
     if owner.is_async:
         coro = _run_async(owner, policy, run_name(args, kwargs), args, kwargs, return_state)
         return run_coroutine(coro) if in_sync_run() else coro
-    run = FlowRun(owner.name, run_name(args, kwargs), False, current_flow_run())
+    run = FlowRun(
+        owner.name, run_name(args, kwargs), False, current_flow_run(), prints_option(owner)
+    )
 
     def body(*a: Any, **k: Any) -> Any:
         start = len(run.futures)
@@ -68,7 +70,7 @@ async def _run_async(
 ) -> Any:
     import asyncio
 
-    run = FlowRun(owner.name, name, True, current_flow_run())
+    run = FlowRun(owner.name, name, True, current_flow_run(), prints_option(owner))
 
     async def wait_all() -> None:
         # Submitted tasks run on threads: wait for them without blocking the loop.

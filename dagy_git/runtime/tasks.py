@@ -29,6 +29,7 @@ from dagy_git.runtime.futures import (
     futures_in,
     resolve,
 )
+from dagy_git.runtime.logs import capture_prints
 from dagy_git.runtime.states import State
 
 if TYPE_CHECKING:
@@ -143,7 +144,7 @@ def _run_sync(
 ) -> Any:
     _wait_upstream(wait_for)
     args, kwargs = resolve(args), resolve(kwargs)
-    run = TaskRun(owner.name, run_name(args, kwargs), current_flow_run())
+    run = TaskRun(owner.name, run_name(args, kwargs), current_flow_run(), prints_option(owner))
     with entered(run):
         try:
             value = call_sync(policy, owner.fn, args, kwargs, owner)
@@ -165,7 +166,7 @@ async def _run_async(
 ) -> Any:
     _wait_upstream(wait_for)
     args, kwargs = resolve(args), resolve(kwargs)
-    run = TaskRun(owner.name, run_name(args, kwargs), current_flow_run())
+    run = TaskRun(owner.name, run_name(args, kwargs), current_flow_run(), prints_option(owner))
     with entered(run):
         try:
             value = await call_async(policy, owner.fn, args, kwargs, owner)
@@ -174,6 +175,14 @@ async def _run_async(
                 return State.failed(exc)
             raise
     return State.completed(value) if return_state else value
+
+
+def prints_option(owner: Any) -> bool | None:
+    """The `log_prints` option of a task or flow (None: as its parent run)."""
+    value = owner.options.get("log_prints")
+    if value:
+        capture_prints()
+    return None if value is None else bool(value)
 
 
 def _wait_upstream(wait_for: object) -> None:
