@@ -86,6 +86,14 @@ class _Decorated(Generic[P, R]):
     def _set_more(self, checked: dict[str, Any]) -> None:
         """Pop and set the options typed for this kind only."""
 
+    def __get__(self: D, instance: object, owner: type | None = None) -> D:
+        """A `@task` (or `@flow`) method: `Loader().load(x)` runs with `self` bound."""
+        if instance is None:
+            return self
+        bound = copy.copy(self)
+        bound.fn = self.fn.__get__(instance, owner)
+        return bound
+
     def with_options(self: D, **options: Any) -> D:
         """A copy with some options replaced (`name=`, `retries=`, any keyword)."""
         copied = copy.copy(self)

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from dagy_git import flow, task, unmapped
+from dagy_git import Task, flow, task, unmapped
 from dagy_git.runtime import FutureList, State, TaskFuture
 
 
@@ -333,3 +333,44 @@ def test_submit_outside_a_flow_runs_too() -> None:
 
     assert square.submit(7).result() == 49
     assert square.map([1, 2, 3]).result() == [1, 4, 9]
+
+
+def test_task_methods_run_with_self_bound() -> None:
+    """`Loader().load(x)`: a `@task` method of a class, static and class methods too."""
+
+    class Loader:
+        def __init__(self, table: str) -> None:
+            self.table = table
+
+        @task(retries=1, task_run_name="load-{rows}")
+        def load(self, rows: int) -> str:
+            return f"{rows} rows into {self.table}"
+
+        @staticmethod
+        @task
+        def normalise(name: str) -> str:
+            return name.lower()
+
+        @classmethod
+        def default(cls) -> Loader:
+            return cls("staging.orders")
+
+    @flow
+    def pipeline() -> list[str]:
+        loader = Loader.default()
+        table = Loader.normalise("ORDERS")
+        return [
+            loader.load(3),
+            loader.load.submit(4).result(),
+            *loader.load.map([5]).result(),
+            table,
+        ]
+
+    assert pipeline() == [
+        "3 rows into staging.orders",
+        "4 rows into staging.orders",
+        "5 rows into staging.orders",
+        "orders",
+    ]
+    assert isinstance(Loader.load, Task) and Loader.load.fn.__name__ == "load"
+    assert Loader("u").load.fn(1) == "1 rows into u"  # .fn: the bound method
