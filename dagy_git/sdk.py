@@ -79,7 +79,7 @@ class _Decorated(Generic[P, R]):
             delays=self.retry_delay_seconds,
             timeout=self.timeout_seconds,
             retry_condition=checked.get("retry_condition_fn"),
-            hooks={k: list(checked.get(k) or ()) for k in ("on_completion", "on_failure")},
+            hooks={k: _hook_list(checked.get(k)) for k in ("on_completion", "on_failure")},
         )
         self._runs = itertools.count(1)
 
@@ -240,6 +240,15 @@ class Flow(_Decorated[P, R]):
             remote=remote,
         )
         return deploy_flow(self.build_full(), self.source_path, options)
+
+
+def _hook_list(value: object) -> list[Callable[..., object]]:
+    """`on_failure=[a, b]` as a list; one function given alone counts as a list of one."""
+    if value is None:
+        return []
+    if callable(value):
+        return [value]
+    return [hook for hook in value if callable(hook)] if isinstance(value, (list, tuple)) else []
 
 
 def _repo_root(path: Path) -> Path | None:

@@ -320,3 +320,13 @@ def test_log_prints_sends_prints_to_the_run_logger(
     assert logged == [("dagy.flow_runs", "starting-now"), ("dagy.task_runs", "row 1")]
     out, err = capsys.readouterr()
     assert (out, err) == ("plain output\nafter the run\n", "to stderr\n")
+
+
+def test_a_single_hook_function_counts_as_a_list_of_one() -> None:
+    seen: list[str] = []
+
+    @task(on_completion=lambda t, run, state: seen.append(t.name))
+    def step() -> int:
+        return 1
+
+    assert step() == 1 and seen == ["step"]

@@ -12,7 +12,7 @@ import itertools
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from dagy_git.runtime.states import COMPLETED, FAILED, PENDING, RUNNING, State
+from dagy_git.runtime.states import PENDING, RUNNING, State
 
 if TYPE_CHECKING:
     import concurrent.futures
@@ -183,11 +183,6 @@ def _rebuilt(value: Any, items: list[Any], base: type) -> Any:
 def first_failure(futures: Iterable[TaskFuture[Any]]) -> BaseException | None:
     """The error of the first failed future among finished ones, if any."""
     for future in futures:
-        if future.done() and future.state.type == FAILED:
-            return future._future.exception()
+        if future.done() and (error := future._future.exception()) is not None:
+            return error
     return None
-
-
-def all_done(futures: Iterable[TaskFuture[Any]]) -> bool:
-    """Whether every future finished."""
-    return all(f.state.type in (COMPLETED, FAILED) for f in futures)
