@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dagy_git.errors import DagyError
 
 from conftest import ORDER_ETL, commit_all, git, run_cli, write
 
@@ -103,3 +108,33 @@ def test_keep_going_with_everything_fine_exits_0(repo: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
     assert data["failed"] == [] and data["results"][0]["status"] == "registered"
+
+
+def test_an_analyser_failure_is_that_files_error(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bug of the analyser on one file: with --keep-going the others still deploy."""
+    from dagy_git import targets
+    from dagy_git.workspace import open_workspace
+
+    real = targets.analyze_file
+
+    def trips_on_billing(path: Path, **kw: Any) -> Any:
+        if path.name == "billing.py":
+            raise KeyError("oops")
+        return real(path, **kw)
+
+    monkeypatch.setattr(targets, "analyze_file", trips_on_billing)
+    write(repo, "flows/orders.py", ORDER_ETL)
+    write(repo, "flows/billing.py", BILLING)
+    commit_all(repo)
+    ws = open_workspace(repo)
+    failures: list[targets.Failure] = []
+    chosen = targets.resolve_all(ws, failures=failures)
+    assert [t.flow.spec.name for t in chosen] == ["order_etl"]
+    ((failure_path, (error,)),) = [(f.path, f.errors) for f in failures]
+    assert failure_path == "flows/billing.py"
+    assert error.location == "flows/billing.py:1:1"
+    assert error.message == "the analyser failed on this file (KeyError: 'oops')"
+    with pytest.raises(DagyError, match="the analyser failed on this file"):
+        targets.resolve_all(ws)  # without --keep-going: refused, not a crash
