@@ -49,6 +49,7 @@ class FlowRun:
         self.id = next(_ids)
         self.futures: list[TaskFuture[Any]] = []
         self._executor: ThreadPoolExecutor | None = None
+        self._closed = False
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -57,6 +58,8 @@ class FlowRun:
     def executor(self) -> ThreadPoolExecutor:
         """The worker threads of this run's submitted tasks (started on first use)."""
         with self._lock:
+            if self._closed:  # e.g. the body of a timed-out flow, still running
+                raise RuntimeError(f"flow run {self.name!r} has ended: nothing more can run")
             if self._executor is None:
                 from concurrent.futures import ThreadPoolExecutor
 
@@ -93,6 +96,7 @@ class FlowRun:
             self.wait_all()
         with self._lock:
             executor, self._executor = self._executor, None
+            self._closed = True
         if executor is not None:
             executor.shutdown(wait=wait)
 
