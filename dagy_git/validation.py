@@ -397,26 +397,25 @@ def _analyse(source: bytes, rel: str, root: Path, settings: Settings) -> FileAna
         return FileAnalysis(rel, [], [problem])
 
 
-_LOCATION = re.compile(r"([^\s:;][^:;]*?):(\d+):(\d+): ")
+_LINE_COL = re.compile(r":(\d+):(\d+): ")
 
 
 def _unnested(problems: list[Problem]) -> list[Problem]:
     """The problems with another reported problem's full text, repeated inside a message
     (a call site saying why its task is broken), cut down to that problem's location."""
-    by_location: dict[str, list[str]] = {}
+    by_line_col: dict[tuple[int, int], list[Problem]] = {}
     for problem in problems:
-        by_location.setdefault(problem.location, []).append(problem.message)
+        by_line_col.setdefault((problem.line, problem.col), []).append(problem)
     out: list[Problem] = []
     for problem in problems:
         message = problem.message
-        for match in reversed(list(_LOCATION.finditer(message))):
-            where = f"{match[1]}:{match[2]}:{match[3]}"
-            rest = message[match.end() :]
-            for nested in by_location.get(where, ()):
-                if rest.startswith(nested) and where != problem.location:
-                    message = message[: match.end() - 2] + rest[len(nested) :]
+        # Right to left, so a cut does not move the places still to look at.
+        for match in reversed(list(_LINE_COL.finditer(message))):
+            for nested in by_line_col.get((int(match[1]), int(match[2])), ()):
+                full = f"{nested.location}: {nested.message}"
+                begin = match.start() - len(nested.path)
+                if nested is not problem and begin >= 0 and message.startswith(full, begin):
+                    message = message[:begin] + nested.location + message[begin + len(full) :]
                     break
-        if message != problem.message:
-            problem = replace(problem, message=message)
-        out.append(problem)
+        out.append(problem if message == problem.message else replace(problem, message=message))
     return out

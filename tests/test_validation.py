@@ -427,3 +427,16 @@ def test_an_analyser_failure_is_the_files_problem(
     assert lines == [
         "flows/c.py:1:1: the analyser failed on this file (IndexError: list index out of range)"
     ]
+
+
+def test_a_repeated_problem_is_cut_to_its_location_also_with_spaces_in_paths() -> None:
+    from dagy_git.validation import _unnested
+
+    root = Problem("my tasks/tasks.py", 7, 12, "@task retries must be a whole number >= 0")
+    site = Problem("flows/a.py", 6, 5, f"task 'load' cannot be used: see {root}")
+    other = Problem("flows/b.py", 2, 1, "mentions my tasks/tasks.py:7:12: but says more")
+    assert _unnested([root, site, other]) == [
+        root,
+        Problem("flows/a.py", 6, 5, "task 'load' cannot be used: see my tasks/tasks.py:7:12"),
+        other,
+    ]
