@@ -374,3 +374,27 @@ def test_task_methods_run_with_self_bound() -> None:
     ]
     assert isinstance(Loader.load, Task) and Loader.load.fn.__name__ == "load"
     assert Loader("u").load.fn(1) == "1 rows into u"  # .fn: the bound method
+
+
+def test_sequential_task_runner_runs_submitted_tasks_one_at_a_time_in_order() -> None:
+    from dagy_git.runtime.compat import ConcurrentTaskRunner, SequentialTaskRunner
+
+    ran: list[tuple[int, str]] = []
+
+    @task
+    def write(i: int) -> int:
+        ran.append((i, threading.current_thread().name))
+        return i
+
+    @flow(task_runner=SequentialTaskRunner())
+    def ordered() -> list[int]:
+        futures = [write.submit(i) for i in range(5)]
+        done = all(f.done() for f in futures)  # each ran when it was submitted
+        return [int(done), *write.map(futures).result()]
+
+    here = threading.current_thread().name
+    assert ordered() == [1, 0, 1, 2, 3, 4]
+    assert ran == [(i % 5, here) for i in range(10)]
+    ran.clear()
+    assert ordered.with_options(task_runner=ConcurrentTaskRunner())()[1:] == [0, 1, 2, 3, 4]
+    assert all(thread.startswith("dagy ") for _, thread in ran)  # the flow run's workers

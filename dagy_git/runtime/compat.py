@@ -2,8 +2,8 @@
 written for: cache keys, backoff delays, task runners.
 
 They make such files run here. Caching and result persistence do not exist in a local run,
-so `task_input_hash` only computes the key; a task runner is recorded, and every flow run
-runs its submitted tasks on its own thread pool.
+so `task_input_hash` only computes the key. A flow run submits its tasks to its own thread
+pool, except under `SequentialTaskRunner`, where each runs at once in the flow's thread.
 """
 
 from __future__ import annotations
@@ -55,5 +55,5 @@ class ConcurrentTaskRunner(ThreadPoolTaskRunner):
 
 
 class SequentialTaskRunner(ThreadPoolTaskRunner):
-    """`task_runner=SequentialTaskRunner()`: accepted; submitted tasks still run on threads,
-    in the order their inputs allow."""
+    """`task_runner=SequentialTaskRunner()`: each submitted task runs when it is submitted,
+    in the flow's own thread, one at a time."""

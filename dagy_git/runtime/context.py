@@ -48,6 +48,8 @@ class FlowRun:
         self.log_prints: bool = inherited if log_prints is None else bool(log_prints)
         self.id = next(_ids)
         self.futures: list[TaskFuture[Any]] = []
+        # `task_runner=SequentialTaskRunner()`: submitted tasks run at once, one at a time.
+        self.sequential = False
         self._executor: ThreadPoolExecutor | None = None
         self._closed = False
         self._lock = threading.Lock()

@@ -37,6 +37,7 @@ def call_flow(
     run = FlowRun(
         owner.name, run_name(args, kwargs), False, current_flow_run(), prints_option(owner)
     )
+    run.sequential = _sequential(owner)
 
     def body(*a: Any, **k: Any) -> Any:
         start = len(run.futures)
@@ -71,6 +72,7 @@ async def _run_async(
     import asyncio
 
     run = FlowRun(owner.name, name, True, current_flow_run(), prints_option(owner))
+    run.sequential = _sequential(owner)
 
     async def wait_all() -> None:
         # Submitted tasks run on threads: wait for them without blocking the loop.
@@ -101,6 +103,12 @@ async def _run_async(
             close = functools.partial(run.close, wait=not timed_out)
             await asyncio.get_running_loop().run_in_executor(None, close)
     return State.completed(value) if return_state else value
+
+
+def _sequential(owner: Any) -> bool:
+    """Whether the flow asks for `SequentialTaskRunner` (by name: the SDK it was written
+    for may be installed, or this one's stand-in)."""
+    return type(owner.options.get("task_runner")).__name__ == "SequentialTaskRunner"
 
 
 def _settle(value: Any, futures: list[TaskFuture[Any]]) -> Any:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from dagy_git.runtime.context import (
     MAX_WORKERS,
+    FlowRun,
     TaskRun,
     current_flow_run,
     entered,
@@ -68,7 +69,7 @@ def submit_task(
     """Start the task on a worker thread when its upstream futures are done; return its future."""
     future: TaskFuture[Any] = TaskFuture(owner.name)
     flow_run = current_flow_run()
-    executor = flow_run.executor() if flow_run is not None else _shared_executor()
+    sequential = flow_run is not None and flow_run.sequential
     if flow_run is not None:
         flow_run.track(future)  # the flow run waits for it before it ends
     upstream = futures_in((args, kwargs, wait_for))
@@ -94,10 +95,19 @@ def submit_task(
             future._fail(error)
             return
         try:
-            executor.submit(context.run, body)
+            _executor(flow_run).submit(context.run, body)
         except RuntimeError as exc:  # the flow run already ended
             future._fail(exc)
 
+    if sequential:
+        for up in upstream:
+            up.wait()
+        error = first_failure(upstream)
+        if error is not None:
+            future._fail(error)
+        else:
+            context.run(body)  # now, in this thread: one task at a time, in call order
+        return future
     _when_done(upstream, launch)
     return future
 
@@ -233,6 +243,11 @@ def _whole(value: object) -> object:
 
 _shared: ThreadPoolExecutor | None = None
 _shared_lock = threading.Lock()
+
+
+def _executor(flow_run: FlowRun | None) -> ThreadPoolExecutor:
+    """The flow run's worker threads, or the shared ones outside any flow run."""
+    return flow_run.executor() if flow_run is not None else _shared_executor()
 
 
 def _shared_executor() -> ThreadPoolExecutor:
