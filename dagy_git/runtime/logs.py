@@ -4,21 +4,17 @@ Records logged through it carry `flow_name`, `flow_run_name`, `task_name` and
 `task_run_name` (empty when not applicable) and a `dagy_run` label ("Task run 'load-3'"),
 so handlers and formatters can show where a line came from. When the program has not set
 up logging at all, a stderr handler is added so that `logger.info(...)` in a flow is seen,
-as the SDK's users expect; a program that configures logging keeps full control. In a run
-with `log_prints=True`, `print(...)` to stdout becomes an INFO record of the run logger.
+as the SDK's users expect; a program that configures logging keeps full control.
 """
 
 from __future__ import annotations
 
-import builtins
 import logging
-import sys
 import threading
-from typing import Any
 
 from dagy_git.runtime.context import FlowRun, TaskRun, current
 
-__all__ = ["capture_prints", "get_run_logger"]
+__all__ = ["get_run_logger"]
 
 FLOW_LOGGER = "dagy.flow_runs"
 TASK_LOGGER = "dagy.task_runs"
@@ -80,30 +76,3 @@ def get_run_logger() -> logging.Logger:
     if isinstance(run, FlowRun):
         return logging.getLogger(FLOW_LOGGER)
     return logging.getLogger("dagy")
-
-
-_print_lock = threading.Lock()
-_original_print: Any = None
-
-
-def capture_prints() -> None:
-    """Route `print` to the run logger in runs with `log_prints=True` (installed once).
-
-    `builtins.print` is replaced by a function that asks the current run: every other
-    thread, run and program keeps printing as before, and output to another file too.
-    """
-    global _original_print
-    with _print_lock:
-        if _original_print is not None:
-            return
-        _original_print = builtins.print
-        builtins.print = _print
-
-
-def _print(*args: Any, sep: str | None = " ", end: str | None = "\n", file: Any = None,
-           flush: bool = False) -> None:  # fmt: skip
-    run = current()
-    if run is None or not run.log_prints or file not in (None, sys.stdout):
-        _original_print(*args, sep=sep, end=end, file=file, flush=flush)
-        return
-    get_run_logger().info((" " if sep is None else sep).join(str(a) for a in args))

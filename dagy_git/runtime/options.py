@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 import unicodedata
 from collections.abc import Callable
-from datetime import timedelta
 from typing import Any
 
 from dagy_git.errors import InvalidNameError, SpecError
@@ -78,8 +77,8 @@ def _retries(value: object) -> int:
 
 
 def _seconds(key: str, value: object) -> float:
-    if isinstance(value, timedelta):
-        value = value.total_seconds()
+    if type(value).__name__ == "timedelta":  # datetime.timedelta, without importing datetime
+        value = value.total_seconds()  # type: ignore[attr-defined]
     if (
         not isinstance(value, (int, float))
         or isinstance(value, bool)

@@ -30,7 +30,7 @@ from dagy_git.runtime.futures import (
     futures_in,
     resolve,
 )
-from dagy_git.runtime.logs import capture_prints
+from dagy_git.runtime.prints import capture_prints
 from dagy_git.runtime.states import State
 
 if TYPE_CHECKING:
