@@ -330,3 +330,22 @@ def test_a_single_hook_function_counts_as_a_list_of_one() -> None:
         return 1
 
     assert step() == 1 and seen == ["step"]
+
+
+def test_each_attempt_is_reported_to_a_watch(delays: list[float]) -> None:
+    """The hook a runs worker uses to record task runs: every attempt, and whether a retry
+    follows."""
+    from dagy_git.runtime.engine import Policy, call_sync
+
+    seen: list[tuple[object, ...]] = []
+
+    class Watch:
+        def attempt_started(self, attempt: int) -> None:
+            seen.append(("start", attempt))
+
+        def attempt_ended(self, attempt: int, error: BaseException | None, final: bool) -> None:
+            seen.append(("end", attempt, type(error).__name__ if error else None, final))
+
+    _, fn = failing_times(1)
+    assert call_sync(Policy("task 'x'", retries=2), fn, (), {}, None, Watch()) == "ok"  # type: ignore[arg-type]
+    assert seen == [("start", 1), ("end", 1, "Flaky", False), ("start", 2), ("end", 2, None, True)]

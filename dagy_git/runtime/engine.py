@@ -12,13 +12,13 @@ import contextvars
 import threading
 import time
 from collections.abc import Callable, Coroutine
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, NamedTuple, Protocol, TypeVar
 
 from dagy_git.runtime.context import current
 from dagy_git.runtime.options import Delays, delay_for
 from dagy_git.runtime.states import State
 
-__all__ = ["Policy", "RunTimeout", "call_async", "call_sync", "run_coroutine"]
+__all__ = ["AttemptWatch", "Policy", "RunTimeout", "call_async", "call_sync", "run_coroutine"]
 
 R = TypeVar("R")
 
@@ -30,6 +30,16 @@ async def _asleep(seconds: float) -> None:
     import asyncio
 
     await asyncio.sleep(seconds)
+
+
+class AttemptWatch(Protocol):
+    """Who observes one call's attempts (a runs worker recording task runs, say)."""
+
+    def attempt_started(self, attempt: int) -> None:
+        """Attempt `attempt` (1-based) begins."""
+
+    def attempt_ended(self, attempt: int, error: BaseException | None, final: bool) -> None:
+        """Attempt `attempt` ended (`error` None: success); `final` False: a retry follows."""
 
 
 class RunTimeout(TimeoutError):
@@ -60,26 +70,39 @@ class Policy(NamedTuple):
 
 
 def call_sync(
-    policy: Policy, fn: Callable[..., R], args: tuple[Any, ...], kwargs: dict[str, Any], owner: Any
+    policy: Policy,
+    fn: Callable[..., R],
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    owner: Any,
+    watch: AttemptWatch | None = None,
 ) -> R:
-    """Call `fn` under `policy` in this thread; raises the last attempt's error."""
+    """Call `fn` under `policy` in this thread; raises the last attempt's error. Each
+    attempt is reported to `watch` when something observes the run."""
     run = current()
     attempt = 0
     while True:
         attempt += 1
+        if watch is not None:
+            watch.attempt_started(attempt)
         try:
             if policy.timeout is None:
                 value = fn(*args, **kwargs)
             else:
                 value = _with_timeout(policy, fn, args, kwargs)
         except BaseException as exc:
-            if policy.should_retry(attempt, exc, owner, run):
+            retry = policy.should_retry(attempt, exc, owner, run)
+            if watch is not None:
+                watch.attempt_ended(attempt, exc, final=not retry)
+            if retry:
                 delay = delay_for(policy.delays, attempt)
                 if delay > 0:
                     _sleep(delay)
                 continue
             _hooks(policy, "on_failure", owner, run, State.failed(exc))
             raise
+        if watch is not None:
+            watch.attempt_ended(attempt, None, final=True)
         _hooks(policy, "on_completion", owner, run, State.completed(value))
         return value
 
@@ -90,14 +113,17 @@ async def call_async(
     args: tuple[Any, ...],
     kwargs: dict[str, Any],
     owner: Any,
+    watch: AttemptWatch | None = None,
 ) -> R:
-    """Await `fn` under `policy` on the running event loop."""
+    """Await `fn` under `policy` on the running event loop (attempts reported to `watch`)."""
     import asyncio
 
     run = current()
     attempt = 0
     while True:
         attempt += 1
+        if watch is not None:
+            watch.attempt_started(attempt)
         try:
             if policy.timeout is None:
                 value = await fn(*args, **kwargs)
@@ -107,13 +133,18 @@ async def call_async(
                 except asyncio.TimeoutError:
                     raise _timeout_error(policy) from None
         except BaseException as exc:
-            if policy.should_retry(attempt, exc, owner, run):
+            retry = policy.should_retry(attempt, exc, owner, run)
+            if watch is not None:
+                watch.attempt_ended(attempt, exc, final=not retry)
+            if retry:
                 delay = delay_for(policy.delays, attempt)
                 if delay > 0:
                     await _asleep(delay)
                 continue
             _hooks(policy, "on_failure", owner, run, State.failed(exc))
             raise
+        if watch is not None:
+            watch.attempt_ended(attempt, None, final=True)
         _hooks(policy, "on_completion", owner, run, State.completed(value))
         return value
 
