@@ -398,3 +398,30 @@ def test_sequential_task_runner_runs_submitted_tasks_one_at_a_time_in_order() ->
     ran.clear()
     assert ordered.with_options(task_runner=ConcurrentTaskRunner())()[1:] == [0, 1, 2, 3, 4]
     assert all(thread.startswith("dagy ") for _, thread in ran)  # the flow run's workers
+
+
+def test_thread_pool_task_runner_caps_how_many_tasks_run_at_once() -> None:
+    """A rate-limited API: at most two calls in flight, however many are submitted."""
+    from dagy_git.runtime.compat import ThreadPoolTaskRunner
+
+    lock = threading.Lock()
+    running, peak = [0], [0]
+    both = threading.Barrier(2, timeout=10)
+
+    @task
+    def call_api(i: int) -> int:
+        with lock:
+            running[0] += 1
+            peak[0] = max(peak[0], running[0])
+        if i < 2:
+            both.wait()  # the first two overlap: the cap is reached, not just respected
+        with lock:
+            running[0] -= 1
+        return i
+
+    @flow(task_runner=ThreadPoolTaskRunner(max_workers=2))
+    def limited() -> list[int]:
+        return call_api.map(range(8)).result()
+
+    assert limited() == list(range(8))
+    assert peak[0] == 2

@@ -41,7 +41,8 @@ def exponential_backoff(backoff_factor: float) -> Callable[[int], list[float]]:
 
 
 class ThreadPoolTaskRunner:
-    """`task_runner=ThreadPoolTaskRunner(max_workers=8)`: submitted tasks run on threads."""
+    """`task_runner=ThreadPoolTaskRunner(max_workers=8)`: submitted tasks run on threads,
+    at most `max_workers` at a time (default: the flow run's usual pool)."""
 
     def __init__(self, max_workers: int | None = None) -> None:
         self.max_workers = max_workers

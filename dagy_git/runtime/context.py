@@ -48,8 +48,10 @@ class FlowRun:
         self.log_prints: bool = inherited if log_prints is None else bool(log_prints)
         self.id = next(_ids)
         self.futures: list[TaskFuture[Any]] = []
-        # `task_runner=SequentialTaskRunner()`: submitted tasks run at once, one at a time.
+        # `task_runner=SequentialTaskRunner()`: submitted tasks run at once, one at a time;
+        # `ThreadPoolTaskRunner(max_workers=4)`: at most that many at a time.
         self.sequential = False
+        self.max_workers = MAX_WORKERS
         self._executor: ThreadPoolExecutor | None = None
         self._closed = False
         self._lock = threading.Lock()
@@ -66,7 +68,7 @@ class FlowRun:
                 from concurrent.futures import ThreadPoolExecutor
 
                 self._executor = ThreadPoolExecutor(
-                    MAX_WORKERS, thread_name_prefix=f"dagy {self.name}"
+                    self.max_workers, thread_name_prefix=f"dagy {self.name}"
                 )
             return self._executor
 

@@ -37,7 +37,7 @@ def call_flow(
     run = FlowRun(
         owner.name, run_name(args, kwargs), False, current_flow_run(), prints_option(owner)
     )
-    run.sequential = _sequential(owner)
+    _use_runner(run, owner.options.get("task_runner"))
 
     def body(*a: Any, **k: Any) -> Any:
         start = len(run.futures)
@@ -72,7 +72,7 @@ async def _run_async(
     import asyncio
 
     run = FlowRun(owner.name, name, True, current_flow_run(), prints_option(owner))
-    run.sequential = _sequential(owner)
+    _use_runner(run, owner.options.get("task_runner"))
 
     async def wait_all() -> None:
         # Submitted tasks run on threads: wait for them without blocking the loop.
@@ -105,10 +105,14 @@ async def _run_async(
     return State.completed(value) if return_state else value
 
 
-def _sequential(owner: Any) -> bool:
-    """Whether the flow asks for `SequentialTaskRunner` (by name: the SDK it was written
-    for may be installed, or this one's stand-in)."""
-    return type(owner.options.get("task_runner")).__name__ == "SequentialTaskRunner"
+def _use_runner(run: FlowRun, runner: object) -> None:
+    """Apply `task_runner=`: `SequentialTaskRunner` runs tasks one at a time as they are
+    submitted; a runner's `max_workers` caps the thread pool (`ThreadPoolTaskRunner(4)`).
+    Known by name and attribute: the SDK the flow was written for may be the one installed."""
+    run.sequential = type(runner).__name__ == "SequentialTaskRunner"
+    workers = getattr(runner, "max_workers", None)
+    if isinstance(workers, int) and not isinstance(workers, bool) and workers > 0:
+        run.max_workers = workers
 
 
 def _settle(value: Any, futures: list[TaskFuture[Any]]) -> Any:
