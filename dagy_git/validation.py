@@ -381,9 +381,7 @@ def _analyse(source: bytes, rel: str, root: Path, settings: Settings) -> FileAna
     file the analyser trips on must not turn `validate other.py` into an unexpected failure.
     """
     try:
-        return analyze_source(
-            source, rel, repo_root=root, file_path=root / rel, settings=settings
-        )
+        return analyze_source(source, rel, repo_root=root, file_path=root / rel, settings=settings)
     except (DagyError, OSError):
         raise
     except Exception as exc:  # a bug of ours, reported where it happened

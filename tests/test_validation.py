@@ -440,3 +440,33 @@ def test_a_repeated_problem_is_cut_to_its_location_also_with_spaces_in_paths() -
         Problem("flows/a.py", 6, 5, "task 'load' cannot be used: see my tasks/tasks.py:7:12"),
         other,
     ]
+
+
+def test_a_real_warning_fails_only_when_strict(repo: Path) -> None:
+    write(
+        repo,
+        "flows/approx.py",
+        """
+        import os
+        from dagy import flow, task
+
+        @task(retries=int(os.environ.get("RETRIES", "2")))
+        def extract(): ...
+
+        @flow(name="Approximate Flow")
+        def approx():
+            extract()
+        """,
+    )
+    commit_all(repo)
+    lenient = run_cli("validate", cwd=repo)
+    assert lenient.returncode == 0, lenient.stderr
+    assert lenient.stdout.startswith("flows/approx.py:4:15: warning: ")
+    assert lenient.stderr == "1 warning in 1 file\n"
+    strict = run_cli("validate", "--strict", "--format", "github", cwd=repo)
+    assert strict.returncode == 1
+    assert strict.stdout.startswith("::warning file=flows/approx.py,line=4,col=15::")
+    assert json.loads(run_cli("validate", "--json", cwd=repo).stdout)[0]["level"] == "warning"
+    deployed = run_cli("deploy", "--all", "--keep-going", "--json", cwd=repo)
+    assert deployed.returncode == 0, deployed.stderr  # a warning never stops a deploy
+    assert json.loads(deployed.stdout)["failed"] == []
