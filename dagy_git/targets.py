@@ -1,15 +1,17 @@
 """Which flows a command acts on: `PATH[:FUNCTION]` arguments, or `--all`.
 
 A target is one flow of one file, plus the manifest deployment that names it (if any).
+A file with an error stops the command, unless `keep_going`: then its flows become a
+`Failure` (with every error of the file) and the others go ahead. Warnings never stop one.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from dagy_git.analysis import AnalyzedFlow, build_flows
+from dagy_git.analysis import AnalyzedFlow, analyze_file
 from dagy_git.analysis_cache import AnalysisCache
 from dagy_git.artifact import read_artifact
 from dagy_git.errors import DagyError
@@ -47,6 +49,15 @@ class Target:
     def read_source(self) -> bytes:
         """The flow file's bytes as they will be deployed."""
         return self.source if self.source is not None else self.file_path.read_bytes()
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A flow file (or the manifest deployment naming it) left out: it does not build."""
+
+    path: str
+    errors: list[DagyError] = field(default_factory=list)
+    deployment: str | None = None
 
 
 def split_target(text: str) -> tuple[str, str | None]:
@@ -93,8 +104,13 @@ def _check(path: Path, path_text: str) -> None:
         raise DagyError(f"{path_text}: not a Python file", hint="name a .py flow file")
 
 
-def resolve(ws: Workspace, texts: list[str]) -> list[Target]:
-    """Targets from `PATH[:FUNCTION]` arguments (relative to the working directory)."""
+def resolve(
+    ws: Workspace, texts: list[str], *, failures: list[Failure] | None = None
+) -> list[Target]:
+    """Targets from `PATH[:FUNCTION]` arguments (relative to the working directory).
+
+    With a `failures` list, a file that does not build is added to it instead of raised.
+    """
     wanted: list[tuple[str, str | None] | Target] = []
     for text in texts:
         if text.endswith(".zip"):
@@ -106,39 +122,50 @@ def resolve(ws: Workspace, texts: list[str]) -> list[Target]:
         else:
             path_text, function = split_target(text)
             wanted.append((_locate(ws, path_text), function))
-    loaded = analyse_all(ws, [w[0] for w in wanted if isinstance(w, tuple)])
+    loaded = _analyse(ws, [w[0] for w in wanted if isinstance(w, tuple)], failures)
     targets: list[Target] = []
     for item in wanted:
         if isinstance(item, Target):
             targets.append(item)
-            continue
-        got = loaded[item[0]]
-        targets += [
-            Target(f, got.path, got.rel, analysis=got.analysis)
-            for f in pick(got.flows, item[1], got.rel)
-        ]
+        elif item[0] in loaded:
+            got = loaded[item[0]]
+            chosen = _pick(got.flows, item[1], got.rel, got.rel, None, failures)
+            targets += [Target(f, got.path, got.rel, analysis=got.analysis) for f in chosen]
     return targets
 
 
-def resolve_all(ws: Workspace) -> list[Target]:
-    """Every manifest deployment, plus every discovered flow that no deployment names."""
+def resolve_all(ws: Workspace, *, failures: list[Failure] | None = None) -> list[Target]:
+    """Every manifest deployment, plus every discovered flow that no deployment names.
+
+    With a `failures` list, a file or deployment that does not build is added to it
+    instead of raised, and the rest are still returned.
+    """
     from dagy_git.discovery import discover_flow_files
 
     entries = [(m, e) for m in ws.manifests for e in m.deployments]
     sources: dict[str, bytes] = {}  # each file read once, by discovery
     found = discover_flow_files(ws.settings, ws.files, sources=sources)
-    loaded = analyse_all(ws, [e.flow_path for _, e in entries] + found, sources)
+    loaded = _analyse(ws, [e.flow_path for _, e in entries] + found, failures, sources)
     targets: list[Target] = []
     named: set[tuple[str, str]] = set()
     for manifest, entry in entries:
+        if entry.flow_path not in loaded:  # it failed to build: recorded already
+            continue
         got = loaded[entry.flow_path]
         where = f"{manifest.path}:{entry.line}: deployment {entry.name!r}: {got.rel}"
-        chosen = pick(got.flows, entry.function, where)
+        chosen = _pick(got.flows, entry.function, got.rel, where, entry.name, failures)
         if len(chosen) > 1:
-            raise DagyError(f"{where} holds several flows", hint='write flow = "file.py:function"')
-        named.add((got.rel, chosen[0].spec.function))
-        targets.append(Target(chosen[0], got.path, got.rel, entry, analysis=got.analysis))
+            error = DagyError(
+                f"{where} holds several flows", hint='write flow = "file.py:function"'
+            )
+            _fail(Failure(got.rel, [error], entry.name), failures)
+            continue
+        if chosen:
+            named.add((got.rel, chosen[0].spec.function))
+            targets.append(Target(chosen[0], got.path, got.rel, entry, analysis=got.analysis))
     for rel in found:
+        if rel not in loaded:
+            continue
         got = loaded[rel]
         targets += [
             Target(f, got.path, rel, analysis=got.analysis)
@@ -146,6 +173,43 @@ def resolve_all(ws: Workspace) -> list[Target]:
             if (rel, f.spec.function) not in named
         ]
     return targets
+
+
+def _pick(
+    flows: list[AnalyzedFlow],
+    function: str | None,
+    rel: str,
+    where: str,
+    deployment: str | None,
+    failures: list[Failure] | None,
+) -> list[AnalyzedFlow]:
+    """`pick`, with its error recorded as a failure of `rel` when keeping going."""
+    try:
+        return pick(flows, function, where)
+    except DagyError as exc:
+        _fail(Failure(rel, [exc], deployment), failures)
+        return []
+
+
+def _fail(failure: Failure, failures: list[Failure] | None) -> None:
+    """Record a failure when keeping going; else raise its first error, as before."""
+    if failures is None:
+        raise failure.errors[0]
+    failures.append(failure)
+
+
+def _analyse(
+    ws: Workspace,
+    rels: list[str],
+    failures: list[Failure] | None,
+    sources: dict[str, bytes] | None = None,
+) -> dict[str, Loaded]:
+    """`analyse_all`, or with `failures` the files that build (the others recorded)."""
+    if failures is None:
+        return analyse_all(ws, rels, sources)
+    loaded, failed = analyse_each(ws, rels, sources)
+    failures += [Failure(rel, errors) for rel, errors in failed.items()]
+    return loaded
 
 
 def discovered(ws: Workspace) -> list[Target]:
@@ -161,8 +225,20 @@ def analyse_all(
 ) -> dict[str, Loaded]:
     """Analyse repo-relative flow files (each once, on every core for a large repository).
 
-    Raises the problem of the first failing file, in the order given.
+    Raises the first error of the first failing file, in the order given.
     """
+    loaded, failed = analyse_each(ws, rels, sources)
+    for rel in dict.fromkeys(rels):
+        if rel in failed:
+            raise failed[rel][0]
+    return loaded
+
+
+def analyse_each(
+    ws: Workspace, rels: list[str], sources: dict[str, bytes] | None = None
+) -> tuple[dict[str, Loaded], dict[str, list[DagyError]]]:
+    """Analyse files (each once, on every core when many): the ones that build, and every
+    error of each one that does not (its warnings do not count)."""
     from functools import partial
 
     from dagy_git.workers import chunked_map
@@ -182,14 +258,16 @@ def analyse_all(
         zip(todo, chunked_map(partial(_load_chunk, ws.root, ws.settings), todo), strict=True)
     )
     loaded: dict[str, Loaded] = {}
+    failed: dict[str, list[DagyError]] = {}
     for rel in unique:
         res = cached[rel] if rel in cached else results[rel]
-        if isinstance(res, DagyError):
-            raise res
+        if isinstance(res, list):
+            failed[rel] = res
+            continue
         record = analysis_record(cache, res.path, rel, res.flows, (sources or {}).get(rel))
         loaded[rel] = res._replace(analysis=record)
     remember_flows(cache, {rel: results[rel] for rel in todo})
-    return loaded
+    return loaded, failed
 
 
 def cached_flows(
@@ -212,12 +290,12 @@ def cached_flows(
     return found
 
 
-def remember_flows(cache: AnalysisCache, results: dict[str, Loaded | DagyError]) -> None:
+def remember_flows(cache: AnalysisCache, results: dict[str, Loaded | list[DagyError]]) -> None:
     """Keep the clean analyses just made for the next command."""
     if not cache.enabled:
         return
     for rel, res in results.items():
-        if not isinstance(res, DagyError) and res.flows:
+        if isinstance(res, Loaded) and res.flows:
             try:
                 cache.put(rel, res.path.read_bytes(), res.flows)
             except OSError:
@@ -225,14 +303,24 @@ def remember_flows(cache: AnalysisCache, results: dict[str, Loaded | DagyError])
     cache.save()
 
 
-def _load_chunk(root: Path, settings: Settings, rels: list[str]) -> list[Loaded | DagyError]:
-    out: list[Loaded | DagyError] = []
+def _load_chunk(root: Path, settings: Settings, rels: list[str]) -> list[Loaded | list[DagyError]]:
+    out: list[Loaded | list[DagyError]] = []
     for rel in rels:
         path = root / rel
         try:
             _check(path, rel)
-            flows = build_flows(path, repo_root=root, display_path=rel, settings=settings)
-            out.append(Loaded(path, rel, flows))
         except DagyError as exc:
-            out.append(exc)
+            out.append([exc])
+            continue
+        try:
+            result = analyze_file(path, repo_root=root, display_path=rel, settings=settings)
+        except Exception as exc:  # a bug of ours: this file's error, not the command's crash
+            message = f"the analyser failed on this file ({type(exc).__name__}: {exc})"
+            hint = "this is a dagy-git bug: please report it with the file"
+            out.append([DagyError(message, hint=hint, path=rel, line=1, col=1)])
+            continue
+        errors: list[DagyError] = [
+            p for p in result.problems if getattr(p, "level", "error") != "warning"
+        ]
+        out.append(errors if errors else Loaded(path, rel, result.flows))
     return out

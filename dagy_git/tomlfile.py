@@ -96,6 +96,10 @@ def read_toml(root: Path, rel: str) -> tuple[dict[str, Any], Locator]:
         raise ConfigError("not UTF-8 text", path=rel, line=line, hint="save it as UTF-8") from exc
     try:
         return tomllib.loads(text), Locator(text)
+    except RecursionError:  # tomllib parses nested arrays and tables recursively
+        raise ConfigError(
+            "invalid TOML: arrays or tables nest too deeply", path=rel, line=1, col=1
+        ) from None
     except tomllib.TOMLDecodeError as exc:
         message = str(exc)
         match = re.search(r"\s*\(at line (\d+), column (\d+)\)\Z", message)

@@ -1,9 +1,12 @@
 """Validate a repository: flow files, manifests and settings, without running user code.
 
-`check_repo` collects every problem (it never stops at the first) with its file, line and
-column. Given paths, it checks those files, but checks that span files (a flow name+version
-defined twice, a deployment name used twice, a manifest naming a flow) still look at the
-whole repository, so the pre-commit hook catches a clash with a file that did not change.
+`check_repo` collects every problem (it never stops at the first) with its file, line,
+column and level: an error means the file cannot be specified, a warning that its spec is
+approximate. Each problem is reported once: a call site whose message repeats another
+reported problem points at it instead. Given paths, it checks those files, but checks that
+span files (a flow name+version defined twice, a deployment name used twice, a manifest
+naming a flow) still look at the whole repository, so the pre-commit hook catches a clash
+with a file that did not change.
 Cost: one `git ls-files`, each flow file read once, no process per file.
 """
 
@@ -11,8 +14,9 @@ from __future__ import annotations
 
 import os
 import posixpath
+import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TypeVar
 
@@ -21,7 +25,7 @@ from dagy_git.analysis import AnalyzedFlow, FileAnalysis, analyze_source
 from dagy_git.analysis_cache import AnalysisCache
 from dagy_git.config import MANIFEST, PYPROJECT, Settings, read_settings
 from dagy_git.discovery import discover_flow_files, importers
-from dagy_git.errors import DagyError
+from dagy_git.errors import DagyError, SpecError
 from dagy_git.manifests import (
     DeploymentEntry,
     Manifest,
@@ -31,35 +35,50 @@ from dagy_git.manifests import (
 )
 from dagy_git.namespace import derive_namespace
 
-__all__ = ["Problem", "Report", "check_repo", "validate_repo"]
+__all__ = ["ERROR", "WARNING", "Problem", "Report", "check_repo", "validate_repo"]
+
+ERROR = "error"
+WARNING = "warning"
 
 T = TypeVar("T")
 
 
 @dataclass(frozen=True, order=True)
 class Problem:
-    """One problem: `path` (repo-relative POSIX), 1-based `line` and `col`, a message.
-
-    `level` is "error" (the file or manifest cannot be used: validate fails, deploy
-    refuses) or "warning" (a flow's spec is approximate: fatal only with `--strict`).
-    """
+    """One problem: `path` (repo-relative POSIX), 1-based `line` and `col`, a message, and
+    its `level` (`error`: the file cannot be specified; `warning`: the spec is approximate)."""
 
     path: str
     line: int
     col: int
     message: str
     hint: str | None = field(default=None, compare=False)
-    level: str = field(default="error", compare=False)
+    level: str = field(default=ERROR, compare=False)
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}:{self.col}: {self.message}"
 
+    @property
+    def location(self) -> str:
+        """`path:line:col`."""
+        return f"{self.path}:{self.line}:{self.col}"
+
+    def to_json(self) -> dict[str, object]:
+        """The `validate --json` item: `{path, line, col, level, message, hint}`."""
+        return {
+            "path": self.path,
+            "line": self.line,
+            "col": self.col,
+            "level": self.level,
+            "message": self.message,
+            "hint": self.hint,
+        }
+
     @classmethod
     def from_error(cls, exc: DagyError, path: str, line: int = 1) -> Problem:
         """A problem from a `DagyError`, defaulting to `path`/`line` where it has none."""
-        return cls(
-            exc.path or path, exc.line or line, exc.col or 1, exc.message, exc.hint, exc.level
-        )
+        level = getattr(exc, "level", ERROR)  # errors of older analysers carry no level
+        return cls(exc.path or path, exc.line or line, exc.col or 1, exc.message, exc.hint, level)
 
 
 @dataclass(frozen=True)
@@ -75,8 +94,17 @@ class Report:
 
     @property
     def errors(self) -> list[Problem]:
-        """The problems of level "error"."""
-        return [p for p in self.problems if p.level == "error"]
+        """The problems that make a file unusable."""
+        return [p for p in self.problems if p.level != WARNING]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        """The problems that make a spec approximate."""
+        return [p for p in self.problems if p.level == WARNING]
+
+    def fails(self, strict: bool = False) -> bool:
+        """Whether validation fails: any error, or with `strict` any warning too."""
+        return bool(self.problems if strict else self.errors)
 
 
 def validate_repo(
@@ -154,7 +182,8 @@ class _Check:
                     self._namespace(rel, rel, found[0].line, "this flow file")
         n_manifests = sum(1 for m in manifests if self.picked(m.path))
         self.cache.save()
-        return Report(sorted(set(self.problems)), len(flows), len(checked) + n_manifests)
+        problems = _unnested(sorted(set(self.problems)))
+        return Report(problems, len(flows), len(checked) + n_manifests)
 
     def _importers_of_task_modules(self, checked: list[str], flow_files: list[str]) -> list[str]:
         """Named task modules (no flows of their own) drag in the flows that import them:
@@ -214,22 +243,13 @@ class _Check:
             source = self.sources.get(rel)
             if source is None:
                 source = (self.root / rel).read_bytes()
-            self._keep(
-                rel,
-                analyze_source(
-                    source,
-                    rel,
-                    repo_root=self.root,
-                    file_path=self.root / rel,
-                    settings=self.settings,
-                ),
-            )
+            self._keep(rel, _analyse(source, rel, self.root, self.settings))
         return self.analyses[rel]
 
     def _flows(self, rel: str, *, report: bool = False) -> list[AnalyzedFlow]:
         try:
             analysis = self._analysis(rel)
-        except (OSError, DagyError) as exc:
+        except (OSError, ValueError, DagyError) as exc:
             if report:
                 message = exc.message if isinstance(exc, DagyError) else f"cannot read: {exc}"
                 self.problems.append(Problem(rel, 1, 1, message))
@@ -293,7 +313,7 @@ class _Check:
         """Check that the flow a deployment names exists, and that its namespace can be derived."""
         what = f"deployment {entry.name!r}: {entry.flow_path}"
         message, hint = None, None
-        if not (self.root / entry.flow_path).is_file():
+        if not _is_file(self.root / entry.flow_path):
             message = f"{what} does not exist"
             hint = "flow paths are relative to the folder of the dagy.toml"
         elif not (flows := self._flows(entry.flow_path)):
@@ -321,6 +341,14 @@ class _Check:
             self.problems.append(Problem(at, line, 1, exc.message, exc.hint))
 
 
+def _is_file(path: Path) -> bool:
+    """Whether `path` is a file; a path the OS cannot even look up (too long) is not."""
+    try:
+        return path.is_file()
+    except (OSError, ValueError):
+        return False
+
+
 def _inside(path: Path, root: Path) -> str | None:
     """`path` relative to `root` (POSIX), also through symlinked folders; None if outside."""
     try:
@@ -340,10 +368,52 @@ def _analyse_chunk(root: Path, settings: Settings, rels: list[str]) -> list[File
     out: list[FileAnalysis | None] = []
     for rel in rels:
         try:
-            source = (root / rel).read_bytes()
-            out.append(
-                analyze_source(source, rel, repo_root=root, file_path=root / rel, settings=settings)
-            )
-        except (OSError, DagyError):
+            out.append(_analyse((root / rel).read_bytes(), rel, root, settings))
+        except (OSError, ValueError, DagyError):
             out.append(None)  # `_flows` reads it again and reports the problem
+    return out
+
+
+def _analyse(source: bytes, rel: str, root: Path, settings: Settings) -> FileAnalysis:
+    """One file's analysis; a crash of the analyser is this file's problem, never the run's.
+
+    Validation looks at files nobody named (clash checks read every flow file), so one
+    file the analyser trips on must not turn `validate other.py` into an unexpected failure.
+    """
+    try:
+        return analyze_source(source, rel, repo_root=root, file_path=root / rel, settings=settings)
+    except (DagyError, OSError):
+        raise
+    except Exception as exc:  # a bug of ours, reported where it happened
+        problem = SpecError(
+            f"the analyser failed on this file ({type(exc).__name__}: {exc})",
+            path=rel,
+            line=1,
+            col=1,
+            hint="this is a dagy-git bug: please report it with the file",
+        )
+        return FileAnalysis(rel, [], [problem])
+
+
+_LINE_COL = re.compile(r":(\d+):(\d+): ")
+
+
+def _unnested(problems: list[Problem]) -> list[Problem]:
+    """The problems with another reported problem's full text, repeated inside a message
+    (a call site saying why its task is broken), cut down to that problem's location."""
+    by_line_col: dict[tuple[int, int], list[Problem]] = {}
+    for problem in problems:
+        by_line_col.setdefault((problem.line, problem.col), []).append(problem)
+    out: list[Problem] = []
+    for problem in problems:
+        message = problem.message
+        # Right to left, so a cut does not move the places still to look at.
+        for match in reversed(list(_LINE_COL.finditer(message))):
+            for nested in by_line_col.get((int(match[1]), int(match[2])), ()):
+                full = f"{nested.location}: {nested.message}"
+                begin = match.start() - len(nested.path)
+                if nested is not problem and begin >= 0 and message.startswith(full, begin):
+                    message = message[:begin] + nested.location + message[begin + len(full) :]
+                    break
+        out.append(problem if message == problem.message else replace(problem, message=message))
     return out

@@ -125,11 +125,30 @@ def validate(
         list[str] | None,
         typer.Argument(metavar="PATH", help="Files to check (default: the whole repository)."),
     ] = None,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Fail on warnings too (approximate specs).")
+    ] = False,
+    json_out: Annotated[
+        bool,
+        typer.Option("--json", help="Print an array of {path, line, col, level, message, hint}."),
+    ] = False,
+    output_format: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            metavar="FORMAT",
+            help="text (path:line:col: message), json, or github (workflow annotations).",
+        ),
+    ] = "text",
 ) -> None:
-    """Check flow files and manifests; print one `path:line:col: message` per problem."""
+    """Check flow files and manifests; print each problem once, with its level and hint."""
     from dagy_git.cli.commands import validate as cmd
 
-    raise typer.Exit(cmd.run(list(paths or []), _cwd()))
+    raise typer.Exit(
+        cmd.run(
+            list(paths or []), _cwd(), strict=strict, json_out=json_out, output_format=output_format
+        )
+    )
 
 
 @app.command()
@@ -193,6 +212,12 @@ def deploy(
     no_atomic: Annotated[
         bool, typer.Option("--no-atomic", help="For servers without atomic push.")
     ] = False,
+    keep_going: Annotated[
+        bool,
+        typer.Option(
+            "--keep-going", help="Deploy the flows that build; list the rest, then exit 1."
+        ),
+    ] = False,
     json_out: JsonOpt = False,
     quiet: Annotated[
         bool,
@@ -230,6 +255,7 @@ def deploy(
             cwd=_cwd(),
             quiet=quiet,
             changed_only=changed_only,
+            keep_going=keep_going,
         )
     )
 

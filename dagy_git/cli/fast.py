@@ -45,7 +45,11 @@ COMMANDS: dict[str, Spec] = {
         },
     ),
     "deployments": Spec((0, None), values={"--tag": "tag", **_FORMAT}, repeated=frozenset({"tag"})),
-    "validate": Spec((0, None), flags=frozenset()),
+    "validate": Spec(
+        (0, None),
+        flags=frozenset({"--strict", "--json"}),
+        values={"--format": "output_format"},  # checked by the command (text, json, github)
+    ),
     "list": Spec(
         (0, 0),
         values={"--namespace": "namespace", "--tag": "tag", "--any-tag": "any_tag", **_FORMAT},
@@ -110,7 +114,13 @@ def run(parsed: Parsed, cwd: Path) -> int:
     if parsed.command == "validate":
         from dagy_git.cli.commands import validate
 
-        return validate.run(parsed.args, cwd)
+        return validate.run(
+            parsed.args,
+            cwd,
+            strict="--strict" in parsed.flags,
+            json_out="--json" in parsed.flags,
+            output_format=parsed.one("output_format") or "text",
+        )
     json_out = "--json" in parsed.flags
     tags = parsed.values.get("tag", [])
     fmt = parsed.one("fmt") or "table"

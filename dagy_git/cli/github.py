@@ -285,9 +285,14 @@ def _escape_property(text: str) -> str:
 
 
 def annotation(
-    message: str, path: str | None = None, line: int | None = None, col: int | None = None
+    message: str,
+    path: str | None = None,
+    line: int | None = None,
+    col: int | None = None,
+    *,
+    level: str = "error",
 ) -> str:
-    """An `::error` workflow command (escaped per the runner's rules)."""
+    """An `::error` (or `::warning`) workflow command (escaped per the runner's rules)."""
     props = []
     if path:
         props.append(f"file={_escape_property(path)}")
@@ -295,10 +300,11 @@ def annotation(
             props.append(f"line={line}")
             if col is not None:
                 props.append(f"col={col}")
+    command = "warning" if level == "warning" else "error"
     return (
-        f"::error {','.join(props)}::{_escape_data(message)}"
+        f"::{command} {','.join(props)}::{_escape_data(message)}"
         if props
-        else (f"::error::{_escape_data(message)}")
+        else (f"::{command}::{_escape_data(message)}")
     )
 
 
@@ -317,11 +323,12 @@ def annotate_failure(
     exc: DagyError, ws: Workspace | None, cwd: Path, env: Mapping[str, str], paths: list[str]
 ) -> None:
     """Print one `::error` per problem: the error itself, plus every other problem of the
-    flows and manifests deployed (`paths`, or all), so one run shows them all on the diff."""
+    flows and manifests deployed (`paths`, or all), so one run shows them all on the diff
+    (a warning as `::warning`)."""
     base = ws.root if ws is not None else cwd
     workspace = env.get("GITHUB_WORKSPACE")
-    found: list[tuple[str | None, int | None, int | None, str]] = [
-        (exc.path, exc.line, exc.col, _with_hint(exc.message, exc.hint))
+    found: list[tuple[str | None, int | None, int | None, str, str]] = [
+        (exc.path, exc.line, exc.col, _with_hint(exc.message, exc.hint), "error")
     ]
     if ws is not None and isinstance(exc, (SpecError, ConfigError)):
         from dagy_git.validation import validate_repo
@@ -331,15 +338,15 @@ def annotate_failure(
             problems = validate_repo(ws.root, files or None, cwd=cwd)
         except DagyError:
             problems = []
-        found += [(p.path, p.line, p.col, _with_hint(p.message, p.hint)) for p in problems]
+        found += [(p.path, p.line, p.col, _with_hint(p.message, p.hint), p.level) for p in problems]
     seen: set[tuple[str | None, int | None, str]] = set()
-    for path, line, col, message in found:
+    for path, line, col, message, level in found:
         key = (path, line, message)
         if key in seen:
             continue
         seen.add(key)
         where = workspace_path(path, base, workspace) if path else None
-        sys.stdout.write(annotation(message, where, line, col) + "\n")
+        sys.stdout.write(annotation(message, where, line, col, level=level) + "\n")
     sys.stdout.flush()
 
 

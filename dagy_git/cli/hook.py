@@ -1,7 +1,8 @@
 """Entry points for the pre-commit framework (`.pre-commit-hooks.yaml`).
 
-`dagy-git-hook validate FILE...` checks the files pre-commit passes (flow files,
-`dagy.toml`, `pyproject.toml`), relative to the repository root where pre-commit runs.
+`dagy-git-hook validate [--strict] FILE...` checks the files pre-commit passes (flow files,
+`dagy.toml`, `pyproject.toml`), relative to the repository root where pre-commit runs, with
+`dagy-git validate`'s rules: warnings are shown and fail the commit only with `--strict`.
 It needs neither typer nor the flows' own dependencies: only the static analyser.
 """
 
@@ -30,6 +31,13 @@ def main(argv: list[str] | None = None) -> int:
         help="Also check the manifests when the commit deletes a file (a flow a manifest "
         "still names); with no FILE, check only that (cheap: one git diff).",
     )
+    check.add_argument("--strict", action="store_true", help="Fail on warnings too.")
+    check.add_argument(
+        "--format",
+        choices=validate.FORMATS,
+        default="text",
+        help="text (default), json, or github (workflow annotations).",
+    )
     guard = hooks.add_parser(
         "guard", help="Refuse a code change to an already registered flow version."
     )
@@ -45,7 +53,10 @@ def main(argv: list[str] | None = None) -> int:
         if not files:
             return 0  # nothing changed that validate looks at, nothing deleted
     # No files (a hook with `pass_filenames: false`): check the whole repository.
-    return exit_code(lambda: validate.run(files, Path.cwd()), debug=debug_requested([]))
+    return exit_code(
+        lambda: validate.run(files, Path.cwd(), strict=args.strict, output_format=args.format),
+        debug=debug_requested([]),
+    )
 
 
 def _with_deletions(files: list[str]) -> list[str]:

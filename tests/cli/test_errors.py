@@ -65,7 +65,7 @@ def test_the_hook_and_the_action_use_the_same_handler(
 ) -> None:
     from dagy_git.cli.commands import validate
 
-    monkeypatch.setattr(validate, "run", lambda files, cwd: boom())
+    monkeypatch.setattr(validate, "run", lambda files, cwd, **options: boom())
     assert hook.main(["validate"]) == 3
     assert "unexpected failure: RuntimeError" in capsys.readouterr().err
     monkeypatch.setenv("DAGY_GIT_DEBUG", "1")

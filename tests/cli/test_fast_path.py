@@ -58,7 +58,9 @@ def test_the_fast_table_matches_the_typer_commands() -> None:
         (["deploy", "--all"], False),
         (["show", "--", "x"], False),
         (["validate", "a.py", "b.py"], True),
-        (["validate", "--json"], False),
+        (["validate", "--json", "--strict", "--format", "github"], True),
+        (["validate", "--format"], False),
+        (["validate", "--no-such-option"], False),
     ],
 )
 def test_what_the_fast_path_takes(argv: list[str], taken: bool) -> None:
@@ -116,6 +118,9 @@ def through_typer(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
         ("validate",),
         ("validate", "etl/order_etl.py"),
         ("validate", "nope.py"),
+        ("validate", "--json", "nope.py"),
+        ("validate", "--strict", "--format", "github", "nope.py"),
+        ("validate", "--format", "xml"),
     ],
 )
 def test_fast_and_typer_print_the_same(deployed: Path, args: tuple[str, ...]) -> None:

@@ -72,6 +72,19 @@ def test_hookcmd_main_in_process(
     assert usage.value.code == 2
 
 
+def test_hook_strict_and_github_format(
+    repo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write(repo, "good.py", ORDER_ETL)
+    write(repo, "broken.py", "from dagy import flow\n\n@flow\ndef f(:\n    pass\n")
+    monkeypatch.chdir(repo)
+    monkeypatch.delenv("GITHUB_WORKSPACE", raising=False)
+    assert hookcmd.main(["validate", "--strict", "good.py"]) == 0
+    assert capsys.readouterr().err == "checked 1 flow in 1 file: ok\n"
+    assert hookcmd.main(["validate", "--format", "github", "good.py", "broken.py"]) == 1
+    assert capsys.readouterr().out.startswith("::error file=broken.py,line=4,col=")
+
+
 def test_pre_commit_runs_the_hook_and_blocks_a_bad_commit(repo: Path, tmp_path: Path) -> None:
     rev = snapshot_of_this_checkout(tmp_path / "dagy-git")
     config = {

@@ -1,13 +1,19 @@
-"""`dagy-git deploy`: deploy what changed and say what happened to every target."""
+"""`dagy-git deploy`: deploy what changed and say what happened to every target.
+
+With `--keep-going`, flow files with errors are left out instead of stopping the deploy:
+the flows that build are deployed, the rest are listed with their errors (`failed` in
+`--json`), and the exit code is 1.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from dagy_git import targets as tg
-from dagy_git.cli.output import note, print_json, print_table, short
+from dagy_git.cli.output import error, note, print_json, print_table, short
 from dagy_git.cli.parsing import parse_params, parse_tags
 from dagy_git.deploy import DeployOptions, DeployReport, run_deploy
+from dagy_git.validation import Problem
 from dagy_git.workspace import open_workspace
 
 
@@ -31,6 +37,7 @@ def run(
     cwd: Path,
     quiet: bool = False,
     changed_only: bool = False,
+    keep_going: bool = False,
 ) -> int:
     """Deploy the named targets (or `--all`) and render the outcome."""
     ws = open_workspace(cwd)
@@ -48,13 +55,47 @@ def run(
         remote=remote,
         atomic=atomic,
     )
-    chosen = tg.resolve_all(ws) if all_ else tg.resolve(ws, targets)
-    report = run_deploy(ws, chosen, opts)
+    failures: list[tg.Failure] | None = [] if keep_going else None
+    if all_:
+        chosen = tg.resolve_all(ws, failures=failures)
+    else:
+        chosen = tg.resolve(ws, targets, failures=failures)
+    if chosen or not failures:
+        report = run_deploy(ws, chosen, opts)
+    else:  # nothing builds: nothing to write
+        report = DeployReport(None, [], dry_run=dry_run)
     if json_out:
-        print_json(report.to_json())
+        data = report.to_json()
+        if failures is not None:
+            data["failed"] = [failed_json(f) for f in failures]
+        print_json(data)
     elif not quiet:
         render(report, changed_only=changed_only)
+    if not json_out:  # the errors of what was left out, on stderr, even when quiet
+        for failure in failures or []:
+            render_failure(failure)
+    if failures:
+        n = len(failures)
+        note(f"{n} {'flow file' if n == 1 else 'flow files'} not deployed (errors above)")
+        return 1
     return 0
+
+
+def failed_json(failure: tg.Failure) -> dict[str, object]:
+    """One `failed` item of `deploy --keep-going --json`: the file and its errors."""
+    return {
+        "path": failure.path,
+        "deployment_name": failure.deployment,
+        "errors": [Problem.from_error(e, failure.path).to_json() for e in failure.errors],
+    }
+
+
+def render_failure(failure: tg.Failure) -> None:
+    """A file that was not deployed: each of its errors, where it is, with its hint."""
+    what = f" (deployment {failure.deployment!r})" if failure.deployment else ""
+    for exc in failure.errors:
+        problem = Problem.from_error(exc, failure.path)
+        error(f"not deployed{what}: {problem}", problem.hint)
 
 
 def headline(report: DeployReport) -> str:
