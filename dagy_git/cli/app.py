@@ -193,6 +193,12 @@ def deploy(
     no_atomic: Annotated[
         bool, typer.Option("--no-atomic", help="For servers without atomic push.")
     ] = False,
+    prune: Annotated[
+        bool,
+        typer.Option(
+            "--prune", help="With --all: retire deployments no manifest declares any more."
+        ),
+    ] = False,
     json_out: JsonOpt = False,
     quiet: Annotated[
         bool,
@@ -230,6 +236,7 @@ def deploy(
             cwd=_cwd(),
             quiet=quiet,
             changed_only=changed_only,
+            prune=prune,
         )
     )
 
@@ -376,11 +383,21 @@ def push(
 
 
 @app.command()
-def pull(remote: RemoteOpt = None) -> None:
+def pull(
+    remote: RemoteOpt = None,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="When diverged: keep the local-only registry commits on a backup ref "
+            "and take the remote's registry.",
+        ),
+    ] = False,
+) -> None:
     """Fetch the registry branch and version tags (moved ones included) from the remote."""
     from dagy_git.cli.commands import sync as cmd
 
-    raise typer.Exit(cmd.pull(remote, _cwd()))
+    raise typer.Exit(cmd.pull(remote, _cwd(), force=force))
 
 
 @app.command()

@@ -31,6 +31,7 @@ def run(
     cwd: Path,
     quiet: bool = False,
     changed_only: bool = False,
+    prune: bool = False,
 ) -> int:
     """Deploy the named targets (or `--all`) and render the outcome."""
     ws = open_workspace(cwd)
@@ -47,6 +48,8 @@ def run(
         push=push,
         remote=remote,
         atomic=atomic,
+        every=all_,
+        prune=prune,
     )
     chosen = tg.resolve_all(ws) if all_ else tg.resolve(ws, targets)
     report = run_deploy(ws, chosen, opts)
@@ -84,8 +87,21 @@ def render(report: DeployReport, *, changed_only: bool = False) -> None:
     if rows or not changed_only:
         print_table(("deployment", "flow", "namespace", "status", "dv", "hash", "why"), rows)
     where = f" in registry commit {short(report.registry_commit)}" if report.registry_commit else ""
-    pushed = " and pushed" if report.pushed else ""
+    pushed = " and pushed" if report.pushed and not report.pushed_pending else ""
     note(headline(report) + (where + pushed if not report.dry_run else ""))
+    if report.pushed_pending:
+        note(
+            f"pushed the local registry commits the remote lacked "
+            f"(up to {short(report.registry_commit)})"
+        )
+    if report.retired:
+        verb = "would retire" if report.dry_run else "retired"
+        note(f"{verb} deployments no manifest declares: {', '.join(report.retired)}")
+    elif report.undeclared:
+        note(
+            f"deployments no manifest declares any more: {', '.join(report.undeclared)} "
+            "(`deploy --all --prune` retires them)"
+        )
     if any(r.dirty and r.status != "skipped" for r in report.results):
         verb = "would be deployed" if report.dry_run else "were deployed"
         note(f"note: some flows {verb} from uncommitted files (recorded as dirty: true)")
