@@ -100,7 +100,7 @@ def test_a_tag_removed_from_the_manifest_leaves_the_flow_explicit_ones_stay(
 
 
 def test_log_of_an_unknown_flow_exits_1_like_show(declared: Path) -> None:
-    for args in (("log", "nope"), ("show", "nope@1"), ("log", "order_etl", "--version", "9")):
+    for args in (("log", "nope"), ("show", "nope@1"), ("log", "order_etl", "--flow-version", "9")):
         proc = run_cli(*args, cwd=declared)
         assert proc.returncode == 1, (args, proc.stdout, proc.stderr)
         assert "is not registered" in proc.stderr
@@ -162,6 +162,7 @@ def test_a_dry_run_never_says_flows_were_deployed(declared: Path) -> None:
     write(declared, FLOW, ORDER_ETL + "\n# uncommitted\n")
     dry = run_cli("deploy", "--all", "--dry-run", cwd=declared)
     assert dry.returncode == 0
-    assert "deployed from uncommitted files" not in dry.stderr
+    assert "were deployed" not in dry.stderr
+    assert "would be deployed from uncommitted files" in dry.stderr
     real = run_cli("deploy", "--all", cwd=declared)
     assert "deployed from uncommitted files" in real.stderr
