@@ -383,7 +383,8 @@ def registry_figures(
         )
     )
 
-    # First deploy: a fresh clone of main (no registry branch, no tags) before every run.
+    # First deploy: a fresh clone of main (no registry branch, no tags, no remote) before
+    # every run.
     fresh = tmp / "fresh"
 
     def reclone() -> None:
@@ -399,6 +400,9 @@ def registry_figures(
             str(repo),
             str(fresh),
         )
+        # A clone deploys on top of its remote's registry (a fresh clone must not start a
+        # second one): without the remote, this measures a first registration of n flows.
+        gen.git(fresh, "remote", "remove", "origin")
 
     def all_registered(out: str) -> None:
         results = json.loads(out)["results"]

@@ -1,5 +1,9 @@
 """Build artifacts: `dist/<flow>-<version>.zip` with `metadata.json` and the flow's source.
 
+`source/` holds the flow file and every repository module it imports (its closure, at
+repo-relative paths), so a registered version can be rebuilt from the artifact alone;
+`metadata.json` names them with their hashes, and reading an artifact back checks them.
+
 The same code always gives a byte-identical zip (fixed entry order, timestamps and modes),
 so an artifact's checksum can be compared across machines and CI runs.
 """
@@ -15,7 +19,8 @@ from typing import Any
 
 from dagy_git.analysis import AnalyzedFlow
 from dagy_git.errors import DagyError
-from dagy_git.hashing import canonical_bytes, code_hash, source_file_hash
+from dagy_git.hashing import canonical_bytes, closure_hash, source_file_hash
+from dagy_git.identity import Closure, spec_hash
 from dagy_git.models import FlowSpec
 from dagy_git.names import encode_name, encode_version, validate_name, validate_version
 
@@ -28,6 +33,7 @@ class Artifact:
     source_path: str  # repo-relative, as built
     source: bytes
     namespace: str | None
+    closure: dict[str, bytes] | None = None  # None: built before closures were stored
 
 
 ARTIFACT_FORMAT = 1
@@ -40,10 +46,15 @@ def artifact_name(spec: FlowSpec) -> str:
 
 
 def metadata(
-    flow: AnalyzedFlow, rel_path: str, spec: FlowSpec, chash: str, namespace: str
+    flow: AnalyzedFlow,
+    rel_path: str,
+    spec: FlowSpec,
+    chash: str,
+    namespace: str,
+    closure: Closure | None = None,
 ) -> dict[str, Any]:
     """The `metadata.json` document of a flow's artifact."""
-    return {
+    meta: dict[str, Any] = {
         "format": ARTIFACT_FORMAT,
         "flow_name": spec.name,
         "flow_version": spec.version,
@@ -53,17 +64,27 @@ def metadata(
         "source_path": rel_path,
         "flow_spec": spec.to_json(),
     }
+    if closure is not None:
+        meta["closure_hash"] = closure.hash
+        meta["closure"] = sorted([p, h] for p, h in closure.hashes.items())
+    return meta
 
 
 def build_artifact(
-    flow: AnalyzedFlow, rel_path: str, source: bytes, spec: FlowSpec, chash: str, namespace: str
+    flow: AnalyzedFlow,
+    rel_path: str,
+    source: bytes,
+    spec: FlowSpec,
+    chash: str,
+    namespace: str,
+    closure: Closure | None = None,
 ) -> bytes:
     """The zip bytes of one flow's artifact (deterministic)."""
     buf = io.BytesIO()
-    entries = [
-        ("metadata.json", canonical_bytes(metadata(flow, rel_path, spec, chash, namespace))),
-        (f"source/{rel_path}", source),
-    ]
+    meta = metadata(flow, rel_path, spec, chash, namespace, closure)
+    files = {**(closure.files if closure else {}), rel_path: source}
+    entries = [("metadata.json", canonical_bytes(meta))]
+    entries += [(f"source/{path}", files[path]) for path in sorted(files)]
     with zipfile.ZipFile(buf, "w") as zf:
         for name, data in entries:
             info = zipfile.ZipInfo(name, date_time=_EPOCH)
@@ -77,11 +98,15 @@ def build_artifact(
 def read_artifact(path: Path) -> Artifact:
     """An artifact's content, after checking that its hashes are intact."""
     where = str(path)
+    closure: dict[str, bytes] | None = None
     try:
         with zipfile.ZipFile(path) as zf:
             meta = json.loads(zf.read("metadata.json").decode("utf-8"))
             source_path = meta["source_path"]
             source = zf.read(f"source/{source_path}")
+            listed = meta.get("closure") if _clean_source_path(source_path) else None
+            if listed is not None:
+                closure = {p: zf.read(f"source/{p}") for p, _ in listed}
     except FileNotFoundError:
         raise DagyError(f"{where}: no such file") from None
     except (zipfile.BadZipFile, KeyError, ValueError, TypeError) as exc:
@@ -93,8 +118,17 @@ def read_artifact(path: Path) -> Artifact:
     except Exception as exc:
         raise DagyError(f"{where}: metadata.json has an invalid flow_spec: {exc}") from None
     shash = source_file_hash(source)
-    chash = code_hash(spec.to_json(), shash)
-    if (shash, chash) != (meta.get("source_file_hash"), meta.get("code_hash")):
+    chash = spec_hash(spec, shash)
+    intact = (shash, chash) == (meta.get("source_file_hash"), meta.get("code_hash"))
+    if closure is not None:
+        hashes = {p: source_file_hash(d) for p, d in closure.items()}
+        intact = intact and (
+            sorted([p, h] for p, h in hashes.items()) == meta["closure"]
+            and closure_hash(hashes) == meta.get("closure_hash")
+            and all(_clean_source_path(p) for p in closure)
+            and closure.get(source_path) == source
+        )
+    if not intact:
         raise DagyError(
             f"{where}: hashes do not match its content (was it edited?)",
             hint="rebuild it with `dagy-git build`",
@@ -113,11 +147,14 @@ def read_artifact(path: Path) -> Artifact:
         spec=spec, path=source_path, line=1, source_file_hash=shash, code_hash=chash
     )
     namespace = meta.get("namespace")
-    return Artifact(flow, source_path, source, namespace if isinstance(namespace, str) else None)
+    return Artifact(
+        flow, source_path, source, namespace if isinstance(namespace, str) else None, closure
+    )
 
 
 def _clean_source_path(path: object) -> bool:
-    """A normalised, repo-relative POSIX path of a `.py` file (what `build` writes)."""
+    """A normalised, repo-relative POSIX path of a `.py` file (what `build` writes; every
+    closure member is a `.py` module, packages as `__init__.py`)."""
     if not isinstance(path, str) or not path.endswith(".py") or "\\" in path:
         return False
     parts = path.split("/")

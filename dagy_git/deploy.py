@@ -8,14 +8,16 @@ another writer won a race (locally or on the remote).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from dagy_git import gitio
 from dagy_git.errors import DagyError, GitError, RefusedError
-from dagy_git.hashing import code_hash
+from dagy_git.hashing import source_file_hash
+from dagy_git.identity import Closure, ClosureFinder, versioned
 from dagy_git.models import FlowSpec
 from dagy_git.names import (
     validate_name,
@@ -24,8 +26,9 @@ from dagy_git.names import (
     validate_tags,
     validate_version,
 )
-from dagy_git.plan import DeployResult, Intent, Plan, plan
+from dagy_git.plan import DeployResult, Intent, Plan, RegistryState, Status, plan
 from dagy_git.registry.log import SOURCE_HEAD, last_source_head
+from dagy_git.results import DeployResultJson
 
 if TYPE_CHECKING:
     from dagy_git.analysis import AnalyzedFlow
@@ -50,6 +53,20 @@ class DeployOptions:
     push: bool = False
     remote: str | None = None
     atomic: bool = True
+    every: bool = False  # `--all`: also list deployments no manifest declares any more
+    prune: bool = False  # and retire them in the same commit
+
+
+class DeployReportJson(TypedDict):
+    """`deploy --json` (DESIGN.md; fields may be added, never renamed)."""
+
+    registry_commit: str | None
+    results: list[DeployResultJson]
+    dry_run: bool
+    pushed: bool
+    pushed_pending: bool
+    undeclared: list[str]
+    retired: list[str]
 
 
 @dataclass
@@ -61,17 +78,24 @@ class DeployReport:
     dry_run: bool = False
     pushed: bool = False
     attempts: int = 1
+    # Nothing to deploy, but local registry commits the remote lacked were pushed.
+    pushed_pending: bool = False
+    undeclared: list[str] = field(default_factory=list)  # deployments no manifest declares
+    retired: list[str] = field(default_factory=list)  # ... retired by `--prune`
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> DeployReportJson:
         """`{registry_commit, results: [...]}` plus a few extra fields."""
-        return {
-            "registry_commit": self.registry_commit,
-            "results": [r.to_json() for r in self.results],
-            "dry_run": self.dry_run,
-            "pushed": self.pushed,
-        }
+        return DeployReportJson(
+            registry_commit=self.registry_commit,
+            results=[r.to_json() for r in self.results],
+            dry_run=self.dry_run,
+            pushed=self.pushed,
+            pushed_pending=self.pushed_pending,
+            undeclared=list(self.undeclared),
+            retired=list(self.retired),
+        )
 
-    def count(self, *statuses: str) -> int:
+    def count(self, *statuses: Status) -> int:
         """How many results have one of these statuses."""
         return sum(r.status in statuses for r in self.results)
 
@@ -88,12 +112,8 @@ def identity(ws: Workspace, target: Target, opts: DeployOptions) -> tuple[FlowSp
     from dagy_git.namespace import resolve_namespace
 
     entry = target.deployment
-    spec, chash = target.flow.spec, target.flow.code_hash
-    name = _first(opts.flow_name, spec.name)
-    version = _first(opts.flow_version, entry.flow_version if entry else None, spec.version)
-    if (name, version) != (spec.name, spec.version):
-        spec = spec.model_copy(update={"name": name, "version": version})
-        chash = code_hash(spec.to_json(), target.flow.source_file_hash)
+    version = _first(opts.flow_version, entry.flow_version if entry else None)
+    spec, chash = versioned(target.flow, name=opts.flow_name, version=version)
     explicit = _first(opts.namespace, entry.namespace if entry else None, target.namespace)
     return spec, chash, resolve_namespace(explicit, target.file_path, ws.settings, ws.cwd)
 
@@ -131,17 +151,26 @@ def check_options(opts: DeployOptions, n_targets: int) -> None:
 def make_intents(
     ws: Workspace, targets: list[Target], opts: DeployOptions, head: str
 ) -> list[Intent]:
-    """Resolve namespace, version, name and tags of every target; validate everything."""
+    """Resolve namespace, version, name, tags and closure of every target; validate all."""
     from dagy_git.manifests import inherited_tags
 
     check_options(opts, len(targets))
     explicit_tags = validate_tags(opts.tags)
+    finder = ClosureFinder(ws.root)
     sources = {t.rel_path: t.read_source() for t in targets}
-    dirty = gitio.differs_from(ws.root, head, sources)
+    closures = {t.rel_path: target_closure(finder, t, sources[t.rel_path]) for t in targets}
+    # A file is dirty when it, or a module it imports, differs from the commit deployed.
+    every_file = dict(sources)
+    for closure in closures.values():
+        for rel, data in (closure.files if closure else {}).items():
+            every_file.setdefault(rel, data)
+    dirty = gitio.differs_from(ws.root, head, every_file)
     intents: list[Intent] = []
     for target in targets:
         entry = target.deployment
         spec, chash, namespace = identity(ws, target, opts)
+        closure = closures[target.rel_path]
+        files = closure.files if closure else {target.rel_path: b""}
         intents.append(
             Intent(
                 spec=spec,
@@ -150,8 +179,9 @@ def make_intents(
                 namespace=namespace,
                 source_path=target.rel_path,
                 source=sources[target.rel_path],
-                dirty=target.rel_path in dirty,
-                flow_tags={**inherited_tags(ws.manifests, target.rel_path), **explicit_tags},
+                dirty=any(rel in dirty for rel in files),
+                manifest_tags=inherited_tags(ws.manifests, target.rel_path),
+                explicit_tags=explicit_tags,
                 deployment=entry.name if entry else opts.deployment,
                 deployment_tags=dict(entry.tags) if entry else explicit_tags,
                 schedule=entry.schedule if entry else opts.schedule,
@@ -159,10 +189,21 @@ def make_intents(
                 authoritative=entry is not None,
                 timezone=entry.timezone if entry else None,
                 analysis=target.analysis,
+                closure=closure,
             )
         )
     _check_consistent(intents)
     return intents
+
+
+def target_closure(finder: ClosureFinder, target: Target, source: bytes) -> Closure | None:
+    """A target's closure: from its artifact, else from the work tree (`source` is the
+    flow file's bytes as deployed)."""
+    if target.closure is not None:
+        return Closure(dict(target.closure))
+    if target.source is not None:
+        return None  # an artifact built before closures: compared by code_hash only
+    return finder.closure(target.flow, source, target.rel_path)
 
 
 def _check_consistent(intents: list[Intent]) -> None:
@@ -193,6 +234,8 @@ def run_deploy(ws: Workspace, targets: list[Target], opts: DeployOptions) -> Dep
     from dagy_git.registry import Transaction
     from dagy_git.registry.retry import commit_with_retry
 
+    if opts.prune and not opts.every:
+        raise DagyError("--prune works with --all", hint="dagy-git deploy --all --prune")
     source_commit = gitio.head_commit(ws.root)
     if source_commit is None:
         raise DagyError("the repository has no commit yet", hint="commit your flows, then deploy")
@@ -200,28 +243,29 @@ def run_deploy(ws: Workspace, targets: list[Target], opts: DeployOptions) -> Dep
     settings = ws.settings
     head = source_commit
     newer = _LaterThan(ws.root, head)
+    declared = (
+        frozenset(e.name for m in ws.manifests for e in m.deployments) if opts.every else None
+    )
 
     def attempt(snap: Snapshot) -> tuple[Plan, Transaction | None]:
-        last = None if opts.force else last_source_head(ws.root, snap.commit)
+        state = read_state(snap, intents, newer, every=opts.every, force=opts.force)
         p = plan(
             intents,
-            snap,
+            state,
             force=opts.force,
             now=utc_now(),
             source_commit=head,
             mutable_versions=settings.mutable_versions,
             immutable_versions=settings.immutable_versions,
-            newer=newer,
+            declared=declared,
+            prune=opts.prune,
         )
-        if last is not None and newer(last):
-            # The registry was last deployed from a later commit: this older run must not
-            # roll its code, schedules or parameters back (CI runs finishing out of order).
-            return _all_skipped(p, snap, last), None
         if not p.writes:
             return p, None
         return p, Transaction(
             flows=p.flows,
             deployments=p.deployments,
+            retired=p.retired,
             drafts={},
             subject=_subject(p),
             extra_trailers=[(SOURCE_HEAD, head)],
@@ -241,6 +285,59 @@ def run_deploy(ws: Workspace, targets: list[Target], opts: DeployOptions) -> Dep
         dry_run=opts.dry_run,
         pushed=outcome.pushed,
         attempts=outcome.attempts,
+        pushed_pending=outcome.pushed_pending,
+        undeclared=outcome.value.undeclared,
+        retired=outcome.value.retired,
+    )
+
+
+def read_state(
+    snap: Snapshot,
+    intents: list[Intent],
+    newer: Callable[[str], bool] | None = None,
+    *,
+    every: bool = False,
+    force: bool = False,
+) -> RegistryState:
+    """What `plan` needs of one snapshot, read in a few batches: the targets' records,
+    tags and deployments, stored closures where they differ, and (given `newer`, which
+    says whether a commit is later than the one deployed) the rollback guard's commits."""
+    keys = sorted({i.key for i in intents})
+    records = snap.records(keys)
+    tags = snap.flow_tags_many([k for k in keys if k in records])
+    deployments = {}
+    for name in sorted({i.deployment for i in intents if i.deployment}):
+        found = snap.deployment(name)
+        if found is not None:
+            deployments[name] = found
+    closures: dict[tuple[str, str], dict[str, str]] = {}
+    asked: set[str] = set()
+    for intent in intents:
+        rec = records.get(intent.key)
+        if rec is None or rec.code_hash is None:
+            continue
+        closure_differs = (
+            rec.closure_hash is not None
+            and intent.closure is not None
+            and rec.closure_hash != intent.closure.hash
+        )
+        if rec.code_hash == intent.code_hash and closure_differs and intent.key not in closures:
+            stored = snap.closure_sources(*intent.key)
+            closures[intent.key] = {p: source_file_hash(d) for p, d in stored.items()}
+        if (rec.code_hash != intent.code_hash or closure_differs) and rec.source_commit:
+            asked.add(rec.source_commit)  # other code: is it newer than ours?
+    last = None if force or newer is None else last_source_head(snap.root, snap.commit)
+    if last is not None:
+        asked.add(last)
+    return RegistryState(
+        commit=snap.commit,
+        records=records,
+        tags=tags,
+        deployments=deployments,
+        deployment_names=frozenset(snap.deployment_names()) if every else None,
+        stored_closures=closures,
+        last_source_head=last,
+        later=frozenset(c for c in sorted(asked) if newer is not None and newer(c)),
     )
 
 
@@ -259,20 +356,6 @@ class _LaterThan:
                 later = False
             self.seen[commit] = later
         return self.seen[commit]
-
-
-def _all_skipped(p: Plan, snap: Snapshot, last: str) -> Plan:
-    """`p` with nothing written: every target skipped, deployments at their current version."""
-    reason = (
-        f"the registry was last deployed from {last[:12]}, a later commit than this checkout "
-        "(--force deploys it anyway)"
-    )
-    results = []
-    for r in p.results:
-        current = snap.deployment(r.deployment_name) if r.deployment_name else None
-        version = current.deployment_version if current else None
-        results.append(replace(r, status="skipped", reason=reason, deployment_version=version))
-    return Plan(results, [], [])
 
 
 def _subject(p: Plan) -> str:
@@ -302,6 +385,7 @@ def _subject(p: Plan) -> str:
             else:
                 why = r.reason.replace(" changed", "").replace("code_hash", "code")
             parts.append(f"{name}#{number} ({why})")
+    parts += [f"retired {name}" for name in p.retired]
     if len(parts) > 4:
         parts = [*parts[:3], f"and {len(parts) - 3} more"]
     return "deploy " + (", ".join(parts) or "(no changes)")

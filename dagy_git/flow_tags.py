@@ -52,8 +52,12 @@ def set_tags(
         change = TagChange(name, version, before, after)
         if after == before:
             return change, None
+        # A key set or unset here is explicit from now on: a manifest no longer owns it.
+        owned = record.tags_from_manifest
+        if owned is not None:
+            owned = [k for k in owned if k not in set_ and k not in unset]
         write = FlowVersionWrite(
-            record=record.model_copy(update={"updated_at": utc_now()}),
+            record=record.model_copy(update={"updated_at": utc_now(), "tags_from_manifest": owned}),
             spec=snap.spec(name, version) or {},
             tags=after,
             source=None,

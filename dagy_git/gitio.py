@@ -506,6 +506,28 @@ def list_refs(cwd: Path, patterns: Sequence[str]) -> dict[str, str]:
     return refs
 
 
+def checked_out_branches(cwd: Path) -> dict[str, Path]:
+    """`{branch ref: work tree}` of every branch checked out in this repository's work
+    trees (the main one and every `git worktree add`), read-only."""
+    proc = run_git(cwd, "worktree", "list", "--porcelain", "-z", check=False)
+    out: dict[str, Path] = {}
+    where: Path | None = None
+    for field in proc.stdout.decode("utf-8", "surrogateescape").split("\0"):
+        key, _, value = field.partition(" ")
+        if key == "worktree":
+            where = Path(value)
+        elif key == "branch" and where is not None:
+            out.setdefault(value, where)
+    return out
+
+
+def has_remote(cwd: Path, remote: str) -> bool:
+    """Whether `remote` is a configured remote's name (a URL or path counts as given)."""
+    proc = run_git(cwd, "remote", check=False)
+    names = proc.stdout.decode("utf-8", "surrogateescape").split()
+    return remote in names or "/" in remote or ":" in remote
+
+
 def pack_refs(cwd: Path) -> None:
     """Pack loose tag refs into `packed-refs` (listing thousands of loose refs is slow)."""
     run_git(cwd, "pack-refs", check=False)

@@ -4,8 +4,10 @@ A registered `flow_name@flow_version` is meant to be immutable (the spec). Re-de
 changed code under the same version silently replaces what that version means, so this
 guard runs before a commit: it hashes each flow as the file declares it (and as manifest
 deployments re-version it), reads the LOCAL registry branch, and reports every flow whose
-name+version is registered with another code_hash. Mutable versions (`latest`, or those in
-`mutable_versions`) are expected to move and are never reported.
+name+version is registered with another code_hash, or with another closure (a repository
+module it imports changed: deploy would update it, so the version would change meaning).
+Mutable versions (`latest`, or those in `mutable_versions`) are expected to move and are
+never reported.
 
 Statically, like everything else: no user code runs. Cost: one `git ls-files` when no paths
 are given, each flow file read once, one batched registry read.
@@ -18,7 +20,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from dagy_git.analysis import AnalyzedFlow, build_flows
-from dagy_git.hashing import code_hash
+from dagy_git.hashing import source_file_hash
+from dagy_git.identity import ClosureFinder, versioned
 
 if TYPE_CHECKING:
     from dagy_git.manifests import DeploymentEntry
@@ -43,11 +46,18 @@ class Violation:
     code_hash: str
     via: str | None = None  # the manifest deployment that sets this version, if any
     manifest: str | None = None  # and the dagy.toml that holds it
+    modules: tuple[str, ...] = ()  # same code_hash, but these imported modules changed
 
     @property
     def message(self) -> str:
         """What is wrong, naming the flow and where it is."""
         how = f" (the version deployment {self.via!r} sets)" if self.via else ""
+        if self.registered_hash == self.code_hash:
+            changed = ", ".join(self.modules) or "a repository module it imports"
+            return (
+                f"{self.flow_name}@{self.flow_version}{how} is already registered with other "
+                f"code: {changed} changed since (closure_hash)"
+            )
         return (
             f"{self.flow_name}@{self.flow_version}{how} is already registered with other code "
             f"(registered code_hash {self.registered_hash[:12]}, now {self.code_hash[:12]})"
@@ -139,9 +149,8 @@ def _candidates(ws: Workspace, files: list[str], widen: bool) -> list[Candidate]
             for flow in by_file[entry.flow_path]:
                 if entry.function not in (None, flow.spec.function):
                     continue
-                spec = flow.spec.model_copy(update={"version": entry.flow_version})
-                chash = code_hash(spec.to_json(), flow.source_file_hash)
-                out.append(((spec.name, entry.flow_version), chash, flow, entry))
+                spec, chash = versioned(flow, version=entry.flow_version)
+                out.append(((spec.name, spec.version), chash, flow, entry))
     return out
 
 
@@ -164,6 +173,16 @@ def check_versions(ws: Workspace, paths: list[str] | None = None) -> GuardReport
             c for c in _candidates(ws, files, paths is not None) if c[0][1] not in mutable
         ]
         records = snap.records(sorted({key for key, *_ in candidates}))
+        finder = ClosureFinder(ws.root)
+        changed: dict[Key, tuple[str, ...]] = {}  # same code, other closure: what changed
+        for key, chash, flow, _entry in candidates:
+            record = records.get(key)
+            if record is None or record.closure_hash is None or record.code_hash != chash:
+                continue
+            closure = finder.closure(flow)
+            if closure.hash != record.closure_hash:
+                stored = {p: source_file_hash(d) for p, d in snap.closure_sources(*key).items()}
+                changed[key] = tuple(p for p in closure.changed_from(stored) if p != flow.path)
     seen: set[tuple[Key, str]] = set()
     for key, chash, flow, entry in candidates:
         if (key, chash) in seen:
@@ -171,7 +190,9 @@ def check_versions(ws: Workspace, paths: list[str] | None = None) -> GuardReport
         seen.add((key, chash))
         report.checked += 1
         record = records.get(key)
-        if record is None or record.code_hash is None or record.code_hash == chash:
+        if record is None or record.code_hash is None:
+            continue
+        if record.code_hash == chash and key not in changed:
             continue
         report.violations.append(
             Violation(
@@ -183,6 +204,7 @@ def check_versions(ws: Workspace, paths: list[str] | None = None) -> GuardReport
                 chash,
                 entry.name if entry else None,
                 entry.manifest if entry else None,
+                changed.get(key, ()) if record.code_hash == chash else (),
             )
         )
     report.violations.sort(key=lambda v: (v.path, v.line, v.flow_version))

@@ -156,6 +156,15 @@ class FlowRecord(_Record):
     # (`registry_cache.py`): lets a fresh clone skip parsing unchanged files. Left out of
     # record.json while None.
     analysis: dict[str, Any] | None = None
+    # Added after format 1 was frozen: left out of record.json while they hold their default,
+    # so a record written before them reads, and is written back, byte for byte the same.
+    closure_hash: str | None = None  # DESIGN.md "Hashes"; None: recorded before closures
+    tags_from_manifest: list[str] | None = None  # tag keys a manifest's [tags] set
+
+    def to_json(self) -> dict[str, Any]:
+        """record.json's content: every format-1 field, later ones only when set."""
+        later = {"analysis", "closure_hash", "tags_from_manifest"}
+        return self.model_dump(mode="json", exclude={f for f in later if getattr(self, f) is None})
 
 
 class DeploymentRecord(_Record):

@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from dagy_git.deploy import DeployOptions, check_options, utc_now
+from dagy_git.deploy import DeployOptions, check_options, read_state, utc_now
 from dagy_git.errors import DagyError, InvalidNameError, NotFoundError, RegistryError
 from dagy_git.gitobjects import parse_tree
 from dagy_git.hashing import code_hash, source_file_hash
@@ -160,7 +160,8 @@ def register_flow(
             source_path=source_path or stored_name,
             source=reg.source or b"",
             dirty=False,
-            flow_tags=flow_tags,
+            manifest_tags=None,  # a request says nothing of manifests: their keys stay
+            explicit_tags=flow_tags,
             deployment=reg.deployment,
             deployment_tags=deployment_tags,
             schedule=reg.schedule,
@@ -168,7 +169,7 @@ def register_flow(
         )
         p = plan(
             [intent],
-            snap,
+            read_state(snap, [intent]),
             force=force,
             now=utc_now(),
             source_commit=reg.source_commit,
@@ -238,7 +239,7 @@ def deploy_version(
             source_path=record.source_path or "",
             source=b"",
             dirty=record.dirty,
-            flow_tags={},  # the flow version's tags stay as they are
+            manifest_tags=None,  # the flow version's tags stay as they are
             deployment=deployment,
             deployment_tags=deployment_tags,
             schedule=schedule,
@@ -246,7 +247,7 @@ def deploy_version(
         )
         p = plan(
             [intent],
-            snap,
+            read_state(snap, [intent]),
             force=False,
             now=utc_now(),
             source_commit=record.source_commit,
@@ -285,7 +286,9 @@ def _latest(snap: Snapshot, name: str) -> str | None:
 def _forced(intent: Intent, snap: Snapshot, p: Plan) -> Plan:
     """Re-plan with `force` for the deployment only: the flow version itself is never
     rewritten by a deployment request."""
-    forced = plan([intent], snap, force=True, now=utc_now(), source_commit=None)
+    forced = plan(
+        [intent], read_state(snap, [intent]), force=True, now=utc_now(), source_commit=None
+    )
     results = [replace(r, status="metadata", reason="forced") for r in forced.results]
     return Plan(results, [], forced.deployments)
 

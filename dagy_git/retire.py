@@ -6,21 +6,33 @@ as live forever: deploy only ever adds and updates.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from dagy_git.errors import DagyError
+from dagy_git.errors import DagyError, RegistryError
 from dagy_git.names import validate_name
 
 if TYPE_CHECKING:
-    from dagy_git.models import DeploymentRecord
     from dagy_git.registry import Registry, Snapshot, Transaction
     from dagy_git.registry.retry import Outcome
 
 
+@dataclass(frozen=True)
+class Retired:
+    """A retired deployment; flow name and version are None when its record was corrupt."""
+
+    name: str
+    flow_name: str | None
+    flow_version: str | None
+
+
 def retire(
     registry: Registry, names: list[str], *, push: bool, remote: str, dry_run: bool = False
-) -> Outcome[list[DeploymentRecord]]:
-    """Remove the named deployments in one registry commit (retried on a race)."""
+) -> Outcome[list[Retired]]:
+    """Remove the named deployments in one registry commit (retried on a race).
+
+    A record that no longer parses can be retired too: only its name is needed.
+    """
     from dagy_git.registry import Transaction
     from dagy_git.registry.retry import commit_with_retry
 
@@ -28,8 +40,16 @@ def retire(
     if not wanted:
         raise DagyError("name the deployments to retire")
 
-    def make(snap: Snapshot) -> tuple[list[DeploymentRecord], Transaction | None]:
-        found = {d.name: d for d in snap.deployments() if d.name in wanted}
+    def read(snap: Snapshot, name: str) -> Retired:
+        try:
+            record = snap.deployment(name)
+        except RegistryError:  # corrupted: retiring it is the way to get rid of it
+            return Retired(name, None, None)
+        return Retired(name, *((record.flow_name, record.flow_version) if record else (None, None)))
+
+    def make(snap: Snapshot) -> tuple[list[Retired], Transaction | None]:
+        present = set(snap.deployment_names())
+        found = {n: read(snap, n) for n in wanted if n in present}
         missing = [n for n in wanted if n not in found]
         if missing:
             raise DagyError(

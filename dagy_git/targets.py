@@ -45,6 +45,7 @@ class Target:
     source: bytes | None = None
     namespace: str | None = None
     analysis: dict[str, Any] | None = None  # see `Loaded`
+    closure: dict[str, bytes] | None = None
 
     def read_source(self) -> bytes:
         """The flow file's bytes as they will be deployed."""
@@ -117,7 +118,14 @@ def resolve(
             path = (ws.cwd / text).resolve()
             art = read_artifact(path)
             wanted.append(
-                Target(art.flow, path, art.source_path, source=art.source, namespace=art.namespace)
+                Target(
+                    art.flow,
+                    path,
+                    art.source_path,
+                    source=art.source,
+                    namespace=art.namespace,
+                    closure=art.closure,
+                )
             )
         else:
             path_text, function = split_target(text)
@@ -143,6 +151,17 @@ def resolve_all(ws: Workspace, *, failures: list[Failure] | None = None) -> list
     from dagy_git.discovery import discover_flow_files
 
     entries = [(m, e) for m in ws.manifests for e in m.deployments]
+    for manifest, entry in entries:
+        try:
+            _check(ws.root / entry.flow_path, entry.flow_path)
+        except DagyError as exc:  # say which manifest names it, and where
+            raise DagyError(
+                f"deployment {entry.name!r}: flow {exc.message}",
+                hint=f"fix `flow =` in {manifest.path} (paths are relative to its folder), "
+                "or remove the deployment",
+                path=manifest.path,
+                line=entry.line,
+            ) from None
     sources: dict[str, bytes] = {}  # each file read once, by discovery
     found = discover_flow_files(ws.settings, ws.files, sources=sources)
     loaded = _analyse(ws, [e.flow_path for _, e in entries] + found, failures, sources)

@@ -157,10 +157,11 @@ def _analyze_text(
         problem = _compile_problem(tree, path, text)
     except SyntaxError as exc:
         problem = SpecError(f"syntax error: {exc.msg}", path=path, line=exc.lineno, col=exc.offset)
-    except RecursionError:
+    except (RecursionError, MemoryError):
+        # CPython's parser gives up on deep nesting with a MemoryError that says nothing.
         problem = SpecError("cannot be parsed: too deeply nested", path=path)
-    except (ValueError, MemoryError, OverflowError) as exc:
-        problem = SpecError(f"cannot be parsed: {exc or type(exc).__name__}", path=path)
+    except (ValueError, OverflowError) as exc:
+        problem = SpecError(f"cannot be parsed: {str(exc) or type(exc).__name__}", path=path)
     if problem is not None:
         return FileAnalysis(path, [], [problem])
     mod = ModuleInfo(tree, text, path, file_path, repo_root, settings)

@@ -218,6 +218,12 @@ def deploy(
             "--keep-going", help="Deploy the flows that build; list the rest, then exit 1."
         ),
     ] = False,
+    prune: Annotated[
+        bool,
+        typer.Option(
+            "--prune", help="With --all: retire deployments no manifest declares any more."
+        ),
+    ] = False,
     json_out: JsonOpt = False,
     quiet: Annotated[
         bool,
@@ -256,6 +262,7 @@ def deploy(
             quiet=quiet,
             changed_only=changed_only,
             keep_going=keep_going,
+            prune=prune,
         )
     )
 
@@ -402,11 +409,21 @@ def push(
 
 
 @app.command()
-def pull(remote: RemoteOpt = None) -> None:
+def pull(
+    remote: RemoteOpt = None,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="When diverged: keep the local-only registry commits on a backup ref "
+            "and take the remote's registry.",
+        ),
+    ] = False,
+) -> None:
     """Fetch the registry branch and version tags (moved ones included) from the remote."""
     from dagy_git.cli.commands import sync as cmd
 
-    raise typer.Exit(cmd.pull(remote, _cwd()))
+    raise typer.Exit(cmd.pull(remote, _cwd(), force=force))
 
 
 @app.command()

@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from dagy_git import targets as tg
 from dagy_git.cli.commands.deploy import headline, render
@@ -89,6 +90,7 @@ def deploy(ws: Workspace, inputs: ActionInputs) -> DeployReport:
         # registry branch).
         push=inputs.push,
         remote=inputs.remote,
+        every=not inputs.paths,  # so `result` lists deployments no manifest declares
     )
     chosen = tg.resolve(ws, inputs.paths) if inputs.paths else tg.resolve_all(ws)
     return run_deploy(ws, chosen, opts)
@@ -183,7 +185,7 @@ def result_output(report: DeployReport, result_file: Path, limit: int = RESULT_L
     """The `result` output: the whole `--json` document on one line when it fits `limit`;
     otherwise the same shape with only the changed targets (or none), `truncated: true`
     and `result_file` naming the whole document."""
-    doc = report.to_json()
+    doc: dict[str, Any] = dict(report.to_json())  # a TypedDict: extended here
     text = json.dumps(doc, separators=(",", ":"), ensure_ascii=False)
     if len(text) <= limit:
         return text

@@ -38,6 +38,8 @@ FLOW_RECORD_FIELDS: _Fields = {
     "registered_at": ((str,), REQUIRED),
     "updated_at": ((str,), REQUIRED),
     "analysis": ((dict, None), None),
+    "closure_hash": ((str, None), None),
+    "tags_from_manifest": ((list, None), None),
 }
 
 DEPLOYMENT_FIELDS: _Fields = {

@@ -14,13 +14,13 @@ import hashlib
 import re
 
 from dagy_git import gitio
-from dagy_git.errors import ConflictError, RegistryError
+from dagy_git.errors import ConflictError, GitError, RegistryError
 from dagy_git.gitio import RefUpdate
 from dagy_git.registry.refs import RegistryRefs
 from dagy_git.registry.snapshot import Snapshot, version_tag_refs
 from dagy_git.registry.types import PullResult, PushResult, RemoteState, WriteResult
 
-__all__ = ["adopt", "base_snapshot", "fetch", "pull", "push"]
+__all__ = ["adopt", "base_snapshot", "catch_up", "fetch", "follow", "pull", "push"]
 
 
 def _slug(remote: str) -> str:
@@ -56,9 +56,9 @@ def _diverged(reg: RegistryRefs, state: RemoteState, local: str) -> RegistryErro
     return RegistryError(
         f"the local registry branch {reg.branch} ({local[:12]}) and {state.remote}'s "
         f"({(state.tip or '')[:12]}) have diverged: each has commits the other lacks",
-        hint=f"to take {state.remote}'s registry and drop the local-only commits: "
-        f"`git update-ref {reg.branch_ref} {state.tip}`, then `dagy-git pull` (it also takes "
-        f"{state.remote}'s version tags), then deploy again",
+        hint=f"`dagy-git pull --force` takes {state.remote}'s registry and keeps the "
+        "local-only commits on a backup ref (it says which); then deploy again, which "
+        "re-applies what this checkout holds",
     )
 
 
@@ -195,13 +195,62 @@ def adopt(reg: RegistryRefs, result: WriteResult) -> bool:
     return False
 
 
-def pull(reg: RegistryRefs, remote: str) -> PullResult:
+def follow(reg: RegistryRefs, remote: str) -> RemoteState | None:
+    """The remote's registry as a local write should see it: fetched when `remote` is
+    configured and answers, else the last copy this clone has of it (None: no remote).
+
+    Unreachable with no copy and no local registry, it refuses: a write would start a
+    second registry beside one the remote may hold.
+    """
+    if not gitio.has_remote(reg.root, remote):
+        return None
+    try:
+        return fetch(reg, remote)
+    except ConflictError:
+        problem = None  # another process fetched it just now: its copy is fresh
+    except GitError as exc:
+        problem = exc.message
+    ours = f"refs/dagy-remote/{_slug(remote)}/heads/{reg.branch}"
+    clone = f"refs/remotes/{remote}/{reg.branch}"
+    known = gitio.list_refs(reg.root, [ours, clone])
+    tip = known.get(ours) or known.get(clone)
+    if tip is None and reg.tip() is None and problem is not None:
+        raise RegistryError(
+            f"cannot reach {remote} to see whether it holds a registry ({problem}); "
+            "nothing was written",
+            hint=f"run `dagy-git pull` once {remote} is reachable, then deploy; "
+            "or deploy with --remote naming a reachable remote",
+        )
+    return RemoteState(remote, f"refs/dagy-remote/{_slug(remote)}/", tip, {})
+
+
+def catch_up(reg: RegistryRefs, state: RemoteState) -> None:
+    """Before a local write: fast-forward a missing or behind local registry to the
+    remote's (its version tags too, as `pull` does); refuse a diverged one."""
+    local = reg.tip()
+    if state.tip is None or local == state.tip:
+        return
+    if local is not None and gitio.is_ancestor(reg.root, state.tip, local):
+        return  # ahead: unpushed local commits, written on top of
+    with base_snapshot(reg, state):  # checks the format, refuses a diverged local branch
+        pass
+    _take(reg, state, local)
+
+
+def pull(reg: RegistryRefs, remote: str, *, force: bool = False) -> PullResult:
     """Fetch; fast-forward the local branch to the remote's and set the local version tags
-    to the remote's (moved ones included), all in one ref transaction."""
+    to the remote's (moved ones included), all in one ref transaction.
+
+    Diverged, `force` keeps the local branch and its differing tags under
+    `refs/dagy-backup/<branch>/<local commit>/` and takes the remote's: nothing is lost,
+    and re-deploying re-applies what the work tree holds.
+    """
     state = fetch(reg, remote)
     local = reg.tip()
     if state.tip is None:
         return PullResult(remote, local, local, "no-remote-registry", 0)
+    if force and local is not None and _diverges(reg, local, state.tip):
+        return _reset(reg, state, local)
     with base_snapshot(reg, state):  # checks the format, refuses a diverged local branch
         pass
     if local == state.tip:
@@ -227,3 +276,42 @@ def pull(reg: RegistryRefs, remote: str) -> PullResult:
     return PullResult(
         remote, new_tip, local, status, sum(1 for u in updates if u.ref != reg.branch_ref)
     )
+
+
+def _diverges(reg: RegistryRefs, local: str, remote_tip: str) -> bool:
+    """Each side has commits the other lacks."""
+    return not gitio.is_ancestor(reg.root, local, remote_tip) and not gitio.is_ancestor(
+        reg.root, remote_tip, local
+    )
+
+
+def _take(reg: RegistryRefs, state: RemoteState, local: str | None) -> int:
+    """Move the local branch to the remote's tip and every version tag to the remote's
+    value, in one transaction; the number of tags moved."""
+    assert state.tip is not None
+    zero = reg.zero
+    local_tags = _local_tags(reg)
+    updates = [RefUpdate(reg.branch_ref, state.tip, local or zero)]
+    updates += [
+        RefUpdate(r, v, local_tags.get(r, zero))
+        for r, v in sorted(state.tags.items())
+        if local_tags.get(r) != v
+    ]
+    reg.update_refs(updates)
+    return len(updates) - 1
+
+
+def _reset(reg: RegistryRefs, state: RemoteState, local: str) -> PullResult:
+    """`pull --force` on a diverged registry: back up, then take the remote's."""
+    backup = f"refs/dagy-backup/{reg.branch}/{local}"
+    zero = reg.zero
+    saved = [RefUpdate(f"{backup}/branch", local, zero)]
+    saved += [
+        RefUpdate(f"{backup}/{r.removeprefix('refs/')}", v, zero)
+        for r, v in sorted(_local_tags(reg).items())
+        if state.tags.get(r) != v
+    ]
+    existing = gitio.list_refs(reg.root, [backup + "/"])
+    reg.update_refs([u for u in saved if u.ref not in existing])
+    moved = _take(reg, state, local)
+    return PullResult(state.remote, state.tip, local, "reset", moved, backup)

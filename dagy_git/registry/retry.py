@@ -28,6 +28,7 @@ class Outcome(Generic[T]):
     commit: str | None
     pushed: bool
     attempts: int
+    pushed_pending: bool = False  # nothing new, but unpushed local registry commits went
 
 
 def commit_with_retry(
@@ -51,11 +52,17 @@ def commit_with_retry(
         return txn
 
     # A dry run with push asks what the remote's registry would get, as a fresh CI clone
-    # would plan it: local registry commits (pushed or not) do not count.
+    # would plan it: local registry commits (pushed or not) do not count. A local write
+    # follows the remote: it starts from the remote's registry when the local one is
+    # missing or behind (a fresh clone must not start a second registry).
     result = registry.write_with_retry(
-        plan, remote_name=remote if push else None, atomic=atomic, remote_only=dry_run
+        plan,
+        remote_name=remote if push else None,
+        atomic=atomic,
+        remote_only=dry_run,
+        follow=None if push else remote,
     )
     value, base = last[-1]
     if result is None:
         return Outcome(value, base, False, len(last))
-    return Outcome(value, result.commit, push, len(last))
+    return Outcome(value, result.commit, push, len(last), result.pushed_pending)

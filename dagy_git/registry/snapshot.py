@@ -287,15 +287,40 @@ class Snapshot(CommitReader):
 
     def source(self, name: str, version: str) -> tuple[str, bytes] | None:
         """The deployed flow file of one flow version: `(basename, bytes)`, or None."""
-        files = sorted(
-            (n, oid)
-            for n, (mode, oid) in self._subtree(f"{self._dir((name, version))}/source").items()
-            if mode != "40000"
+        folder = f"{self._dir((name, version))}/source"
+        files = dict(
+            sorted((n, oid) for n, (mode, oid) in self._subtree(folder).items() if mode != "40000")
         )
         if not files:
             return None
-        blob = self.reader.read(files[0][1])
-        return (files[0][0], blob.data) if blob is not None else None
+        # Beside the flow file may sit modules it imports (a flow at the repository root
+        # importing `a.py`): the record says which file is the flow's.
+        record = self.record(name, version)
+        base = next(iter(files))
+        if record is not None and record.source_path:
+            own = record.source_path.rpartition("/")[2]
+            if record.closure_hash is not None:  # stored at its repo-relative path too
+                data = self._blobs([f"{folder}/{record.source_path}"])
+                if data[f"{folder}/{record.source_path}"] is not None:
+                    return own, data[f"{folder}/{record.source_path}"]  # type: ignore[return-value]
+            base = own if own in files else base
+        blob = self.reader.read(files[base])
+        return (base, blob.data) if blob is not None else None
+
+    def closure_sources(self, name: str, version: str) -> dict[str, bytes]:
+        """The stored closure of one flow version: `{repo-relative path: bytes}` of the flow
+        file and the repository modules it imported, as deployed (empty when not stored)."""
+        record = self.record(name, version) if self.commit is not None else None
+        if record is None or record.closure_hash is None or not record.source_path:
+            return {}  # written before closures: only the flow file, under its basename
+        prefix = f"{self._dir((name, version))}/source/"
+        ids = {p[len(prefix) :]: oid for p, oid in self.listing().items() if p.startswith(prefix)}
+        # `source/<basename>` is the format-1 copy of the flow file (same blob), not a module.
+        base = record.source_path.rpartition("/")[2]
+        if base != record.source_path and ids.get(base) == ids.get(record.source_path):
+            ids.pop(base, None)
+        blobs = self._blobs([prefix + rel for rel in ids])
+        return {p[len(prefix) :]: d for p, d in blobs.items() if d is not None}
 
     def latest_version(self, name: str) -> str | None:
         """The most recently updated version of a flow (ties: the greatest version): reads
@@ -319,6 +344,14 @@ class Snapshot(CommitReader):
         path = f"deployments/{validate_name(name, 'deployment name')}.json"
         data = self._blobs([path])[path]
         return None if data is None else self._named(DeploymentRecord, path, data, name)
+
+    def deployment_names(self) -> list[str]:
+        """The name of every deployment, sorted, without reading (or judging) any record."""
+        return sorted(
+            p[len("deployments/") : -len(".json")]
+            for p in self.listing()
+            if p.startswith("deployments/") and p.endswith(".json") and p.count("/") == 1
+        )
 
     def deployments(self) -> list[DeploymentRecord]:
         """Every deployment, by name."""

@@ -37,6 +37,7 @@ import random
 import time
 from collections.abc import Callable
 
+from dagy_git import gitio
 from dagy_git.config import Settings
 from dagy_git.errors import ConflictError, RegistryError
 from dagy_git.gitio import RefUpdate
@@ -124,6 +125,7 @@ class Registry(RegistryRefs):
         With `update_local`, move the local branch and tags at once (ConflictError if any
         moved since `base`); without, only write objects, for `push` then `adopt`.
         """
+        self.check_not_checked_out()
         # A branch about to be created here (now, or by `adopt` after a push) must not be
         # blocked by a user ref: refuse before anything is written or pushed.
         if (base.commit is None or not update_local) and self.tip() is None:
@@ -139,9 +141,21 @@ class Registry(RegistryRefs):
         """Refuse `txn` on top of `base` exactly where `write` would, writing nothing."""
         check(base, txn)
 
-    def init(self) -> str:
+    def init(self, *, follow: str | None = None) -> str:
         """Create the registry branch (a root commit holding `dagy-registry.json`) if it is
-        missing; return the branch's commit."""
+        missing; return the branch's commit.
+
+        With `follow`, a registry that remote already holds is taken instead of a new one
+        being started beside it (a remote that cannot be reached: created here, as asked).
+        """
+        if follow is not None and self.tip() is None:
+            try:
+                state = remote.follow(self, follow)
+            except RegistryError:
+                state = None  # unreachable, and no copy: starting one is what init is for
+            if state is not None and state.tip is not None:
+                self.check_not_checked_out()
+                remote.catch_up(self, state)
         for _ in range(3):
             with self.snapshot() as snap:
                 if snap.commit is not None:
@@ -164,30 +178,87 @@ class Registry(RegistryRefs):
         atomic: bool = True,
         attempts: int = 8,
         remote_only: bool = False,
+        follow: str | None = None,
     ) -> WriteResult | None:
         """Plan against the registry and write; when another writer wins, re-plan (bounded,
         jittered backoff). `plan` returning None means nothing to write.
 
         With `remote_name`, the registry is the remote's: fetch → plan against it → write
         objects only → push with leases → adopt locally. `remote_only` plans against the
-        remote's tip even when the local registry is ahead (for dry runs).
+        remote's tip even when the local registry is ahead (for dry runs). With nothing
+        new to write, local commits the remote lacks are pushed (`pushed_pending`).
+
+        With `follow` (a local write), the local registry first catches up with that
+        remote's when it is missing or behind (`remote.follow`); a dry run only plans
+        against the newer of the two.
         """
+        followed = None
+        if follow is not None and remote_name is None:
+            followed = remote.follow(self, follow)
+            if followed is not None and not remote_only:
+                self.check_not_checked_out()
+                for _ in range(attempts):
+                    try:
+                        remote.catch_up(self, followed)
+                        break
+                    except ConflictError:  # another local writer moved it: look again
+                        continue
+                followed = None
         for attempt in range(1, attempts + 1):
-            state = self.fetch(remote_name) if remote_name else None
-            with self.base_snapshot(state, remote_only=remote_only) as snap:
+            state = self.fetch(remote_name) if remote_name else followed
+            with self.base_snapshot(state, remote_only=remote_only and followed is None) as snap:
                 txn = plan(snap)
                 if txn is None:
-                    return None
-                try:
-                    result = self.write(snap, txn, update_local=state is None)
-                    if remote_name and state is not None:
-                        self.push(remote_name, result, expected=state, atomic=atomic)
-                    return result
-                except ConflictError:
-                    if attempt == attempts:
-                        raise
+                    if remote_name and state is not None and not remote_only:
+                        pending = self._push_pending(remote_name, snap, state, atomic)
+                        if pending is not None:
+                            return pending if isinstance(pending, WriteResult) else None
+                        if attempt == attempts:  # the remote kept moving: say so
+                            raise ConflictError(f"{remote_name}'s registry kept moving")
+                    else:
+                        return None
+                else:
+                    try:
+                        result = self.write(snap, txn, update_local=state is None)
+                        if remote_name and state is not None:
+                            self.push(remote_name, result, expected=state, atomic=atomic)
+                        return result
+                    except ConflictError:
+                        if attempt == attempts:
+                            raise
             time.sleep(backoff(attempt))
         return None  # pragma: no cover - the loop returns or raises
+
+    def _push_pending(
+        self, remote_name: str, snap: Snapshot, state: RemoteState, atomic: bool
+    ) -> WriteResult | bool | None:
+        """Push the local registry commits and tags the remote lacks, when `snap` (the
+        base the plan found nothing to add to) is ahead of it. False when nothing was
+        pending, None when the remote moved meanwhile."""
+        if snap.commit is None or (snap.commit == state.tip and not snap.carry):
+            return False
+        try:
+            pushed = remote.push(
+                self, remote_name, None, expected=state, atomic=atomic, update_local=False
+            )
+        except ConflictError:
+            return None
+        if not pushed.changed:
+            return False
+        return WriteResult(snap.commit, state.tip, [], pushed_pending=True)
+
+    def check_not_checked_out(self) -> None:
+        """Refuse to move the registry branch under a work tree that has it checked out:
+        git would show every registry file as changed there, and a commit would fork it."""
+        where = gitio.checked_out_branches(self.root).get(self.branch_ref)
+        if where is not None:
+            raise RegistryError(
+                f"the registry branch {self.branch} is checked out in {where}; "
+                "dagy-git will not move it under a work tree, so nothing was written",
+                hint=f"check out another branch there (`git -C {where} switch -`), then run "
+                "this again; read the registry with `dagy-git list` or "
+                f"`git show {self.branch}:<path>` instead of checking it out",
+            )
 
     # -- remotes (remote.py) ----------------------------------------------------------
 
@@ -221,9 +292,14 @@ class Registry(RegistryRefs):
             update_local=False,
         )
 
-    def pull(self, remote_name: str) -> PullResult:
-        """Fetch, fast-forward the local branch and set local version tags to the remote's."""
-        return remote.pull(self, remote_name)
+    def pull(self, remote_name: str, *, force: bool = False) -> PullResult:
+        """Fetch, fast-forward the local branch and set local version tags to the remote's.
+
+        `force` is the way out of a diverged registry that loses nothing: the local branch
+        and tags are kept on a backup ref (`PullResult.backup`), then take the remote's.
+        """
+        self.check_not_checked_out()
+        return remote.pull(self, remote_name, force=force)
 
     def adopt(self, result: WriteResult) -> bool:
         """Move local refs to a pushed write (False if the local branch diverged: left alone)."""

@@ -37,13 +37,19 @@ MOVES_TAG = ("registered", "updated")
 @dataclass
 class FlowVersionWrite:
     """One flow version to store. `source` None keeps the stored source; the version tag
-    moves (to `record.source_commit`) when `action` is `registered` or `updated`."""
+    moves (to `record.source_commit`) when `action` is `registered` or `updated`.
+
+    `source` is `(file name, bytes)` of the flow file, stored as `source/<file name>` (as
+    format 1 always did); `closure` maps repo-relative paths (the flow file and the
+    repository modules it imports) to their bytes, stored as `source/<path>` beside it.
+    """
 
     record: FlowRecord
     spec: dict[str, object]
     tags: dict[str, str]
     source: tuple[str, bytes] | None
     action: str
+    closure: dict[str, bytes] = field(default_factory=dict)
 
     @property
     def key(self) -> Key:
@@ -75,6 +81,8 @@ class WriteResult:
     commit: str
     parent: str | None
     ref_updates: list[RefUpdate]
+    # Nothing new was written: `commit`, the local registry the remote lacked, was pushed.
+    pushed_pending: bool = False
 
 
 @dataclass(frozen=True)
@@ -108,5 +116,6 @@ class PullResult:
     remote: str
     commit: str | None  # the local branch afterwards
     previous: str | None
-    status: str  # created | fast-forward | up-to-date | ahead | no-remote-registry
+    status: str  # created | fast-forward | up-to-date | ahead | no-remote-registry | reset
     tags_updated: int
+    backup: str | None = None  # `pull --force`: where the local-only commits were kept

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
     from dagy_git.models import FlowRecord
 
-__all__ = ["build", "check", "check_tags"]
+__all__ = ["build", "check", "check_tags", "clean_path", "record_json"]
 
 
 class _Replace(dict[str, "str | _Edits | None"]):
@@ -67,6 +67,12 @@ def _check(txn: Transaction) -> None:
                     f"{base!r} cannot be stored as a source file name",
                     hint="flow files need an ordinary file name",
                 )
+            for rel in fw.closure:
+                if not clean_path(rel) or (rel.split("/")[0] == base and "/" in rel):
+                    raise RegistryError(
+                        f"{rel!r} cannot be stored as a source path of {fw.key[0]}@{fw.key[1]}",
+                        hint="repository modules need ordinary repo-relative paths",
+                    )
     names = [d.name for d in txn.deployments] + list(txn.retired)
     if len(set(names)) != len(names):
         raise ValueError("a deployment appears twice in one transaction")
@@ -80,10 +86,16 @@ def _check(txn: Transaction) -> None:
 
 def record_json(rec: FlowRecord) -> dict[str, object]:
     """record.json's content: fields added after format 1 are left out while unset."""
-    data = rec.model_dump(mode="json")
-    if data.get("analysis") is None:
-        data.pop("analysis", None)
-    return data
+    return rec.to_json()
+
+
+def clean_path(path: str) -> bool:
+    """A normalised repo-relative POSIX path that git can store as nested tree entries."""
+    parts = path.split("/")
+    return not any(
+        p in ("", ".", "..") or p.lower() == ".git" or "\0" in p or "\n" in p or "\\" in p
+        for p in parts
+    )
 
 
 def _edits(txn: Transaction, objs: ObjectSet, fresh: bool) -> _Edits:
@@ -97,7 +109,16 @@ def _edits(txn: Transaction, objs: ObjectSet, fresh: bool) -> _Edits:
             "tags.json": objs.blob(canonical_bytes(fw.tags)),
         }
         if fw.source is not None:
-            folder["source"] = _Replace({fw.source[0]: objs.blob(fw.source[1])})
+            source = _Replace({fw.source[0]: objs.blob(fw.source[1])})
+            for rel, data in sorted(fw.closure.items()):
+                *dirs, name = rel.split("/")
+                here: _Edits = source
+                for part in dirs:
+                    sub = here.setdefault(part, {})
+                    assert isinstance(sub, dict)  # built here; clean paths never clash
+                    here = sub
+                here[name] = objs.blob(data)
+            folder["source"] = source
         by_name = flows.setdefault(encode_name(rec.flow_name), {})
         assert isinstance(by_name, dict)  # built here
         by_name[encode_version(rec.flow_version)] = folder

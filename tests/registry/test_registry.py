@@ -475,12 +475,24 @@ def test_push_all_and_diverged_pull(repo: Path, origin: Path, tmp_path: Path, he
     before = refs(repo)
     with pytest.raises(RegistryError, match="diverged") as err:
         reg.pull("origin")
-    assert err.value.hint and "git update-ref" in err.value.hint
+    assert err.value.hint and "dagy-git pull --force" in err.value.hint
     with pytest.raises(RegistryError, match="diverged"):
         reg.push_all("origin")
     assert {k: v for k, v in refs(repo).items() if "dagy-remote" not in k} == {
         k: v for k, v in before.items() if "dagy-remote" not in k
     }
+
+    # The way out loses nothing: the local-only commit and its tag stay on a backup ref.
+    local_tip, local_tag = before["refs/heads/dagy/registry"], before["refs/tags/dagy/h/1"]
+    pulled = reg.pull("origin", force=True)
+    assert pulled.status == "reset" and pulled.previous == local_tip
+    assert pulled.backup == f"refs/dagy-backup/dagy/registry/{local_tip}"
+    after = refs(repo)
+    assert after["refs/heads/dagy/registry"] == refs(origin)["refs/heads/dagy/registry"]
+    assert after[f"{pulled.backup}/branch"] == local_tip
+    assert after[f"{pulled.backup}/tags/dagy/h/1"] == local_tag
+    assert "refs/tags/dagy/g/1" in after
+    reg.push_all("origin")  # no longer diverged
 
 
 def test_remote_given_as_a_path_or_url(repo: Path, origin: Path, head: str) -> None:

@@ -149,9 +149,10 @@ def test_racing_redeploys_never_repeat_a_deployment_version(origin: Path, tmp_pa
 def test_a_dry_run_with_push_plans_against_the_remote_only(origin: Path, tmp_path: Path) -> None:
     a = clone(origin, tmp_path / "a")
     b = clone(origin, tmp_path / "b")
-    deploy_json(b, "flows/team1/flow1.py", "--push")
-    # a's local registry diverges from the remote's (a local, never pushed deploy)
+    # a's local registry diverges from the remote's (a local, never pushed deploy made
+    # while the remote had no registry yet)
     assert run_cli("deploy", "flows/team0/flow0.py", cwd=a).returncode == 0
+    deploy_json(b, "flows/team1/flow1.py", "--push")
     real = run_cli("deploy", "--all", "--push", cwd=a)
     assert real.returncode == 1 and "diverged" in real.stderr
     dry = deploy_json(a, "--all", "--push", "--dry-run")

@@ -8,8 +8,9 @@ from pathlib import Path
 from dagy_git import targets as tg
 from dagy_git.artifact import artifact_name, build_artifact
 from dagy_git.cli.output import note, print_json, say
-from dagy_git.deploy import DeployOptions, identity
+from dagy_git.deploy import DeployOptions, identity, target_closure
 from dagy_git.errors import DagyError
+from dagy_git.identity import ClosureFinder
 from dagy_git.workspace import open_workspace
 
 
@@ -21,11 +22,14 @@ def run(targets: list[str], *, out: Path, namespace: str | None, json_out: bool,
     payloads: dict[Path, bytes] = {}
     out_dir = out if out.is_absolute() else ws.cwd / out
     opts = DeployOptions(namespace=namespace)
+    finder = ClosureFinder(ws.root)
     for t in chosen:
         spec, chash, ns = identity(ws, t, opts)
         path = out_dir / artifact_name(spec)
         if path not in payloads:
-            payloads[path] = build_artifact(t.flow, t.rel_path, t.read_source(), spec, chash, ns)
+            source = t.read_source()
+            closure = target_closure(finder, t, source)
+            payloads[path] = build_artifact(t.flow, t.rel_path, source, spec, chash, ns, closure)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         for path, data in payloads.items():

@@ -38,6 +38,7 @@ def run(
     quiet: bool = False,
     changed_only: bool = False,
     keep_going: bool = False,
+    prune: bool = False,
 ) -> int:
     """Deploy the named targets (or `--all`) and render the outcome."""
     ws = open_workspace(cwd)
@@ -54,6 +55,8 @@ def run(
         push=push,
         remote=remote,
         atomic=atomic,
+        every=all_,
+        prune=prune,
     )
     failures: list[tg.Failure] | None = [] if keep_going else None
     if all_:
@@ -65,7 +68,7 @@ def run(
     else:  # nothing builds: nothing to write
         report = DeployReport(None, [], dry_run=dry_run)
     if json_out:
-        data = report.to_json()
+        data: dict[str, object] = {**report.to_json()}
         if failures is not None:
             data["failed"] = [failed_json(f) for f in failures]
         print_json(data)
@@ -125,8 +128,21 @@ def render(report: DeployReport, *, changed_only: bool = False) -> None:
     if rows or not changed_only:
         print_table(("deployment", "flow", "namespace", "status", "dv", "hash", "why"), rows)
     where = f" in registry commit {short(report.registry_commit)}" if report.registry_commit else ""
-    pushed = " and pushed" if report.pushed else ""
+    pushed = " and pushed" if report.pushed and not report.pushed_pending else ""
     note(headline(report) + (where + pushed if not report.dry_run else ""))
+    if report.pushed_pending:
+        note(
+            f"pushed the local registry commits the remote lacked "
+            f"(up to {short(report.registry_commit)})"
+        )
+    if report.retired:
+        verb = "would retire" if report.dry_run else "retired"
+        note(f"{verb} deployments no manifest declares: {', '.join(report.retired)}")
+    elif report.undeclared:
+        note(
+            f"deployments no manifest declares any more: {', '.join(report.undeclared)} "
+            "(`deploy --all --prune` retires them)"
+        )
     if any(r.dirty and r.status != "skipped" for r in report.results):
         verb = "would be deployed" if report.dry_run else "were deployed"
         note(f"note: some flows {verb} from uncommitted files (recorded as dirty: true)")

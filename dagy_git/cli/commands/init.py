@@ -24,6 +24,11 @@ remote = "origin"
 def run(cwd: Path) -> int:
     """Write `dagy.toml` at the repository root if missing, then create the registry branch."""
     root = repo_root(cwd)
+    # Refuse before writing anything: a registry branch that is not one, or is checked out.
+    registry = open_workspace(cwd).registry()
+    registry.check_not_checked_out()
+    with registry.snapshot():
+        pass
     config = root / "dagy.toml"
     pyproject = root / "pyproject.toml"
     has_pyproject_settings = pyproject.is_file() and "[tool.dagy-git]" in pyproject.read_text(
@@ -34,6 +39,6 @@ def run(cwd: Path) -> int:
         note(f"wrote {config.relative_to(root)}")
     ws = open_workspace(cwd)
     registry = ws.registry()
-    commit = registry.init()
+    commit = registry.init(follow=ws.settings.remote)  # a clone takes its remote's
     note(f"registry branch {ws.settings.registry_branch} at {commit[:12]}")
     return 0

@@ -24,7 +24,8 @@ def run(
         return 0
     verb = "would retire" if dry_run else "retired"
     for d in retired:
-        note(f"{verb} {d['name']} ({d['flow_name']}@{d['flow_version']})")
+        flow = f"{d['flow_name']}@{d['flow_version']}" if d["flow_name"] else "unreadable record"
+        note(f"{verb} {d['name']} ({flow})")
     if not dry_run:
         note(f"registry commit {short(outcome.commit)}" + (" pushed" if outcome.pushed else ""))
     return 0

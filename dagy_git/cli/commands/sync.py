@@ -22,11 +22,11 @@ def push(remote: str | None, atomic: bool, cwd: Path) -> int:
     return 0
 
 
-def pull(remote: str | None, cwd: Path) -> int:
+def pull(remote: str | None, cwd: Path, *, force: bool = False) -> int:
     """Fetch the registry branch and version tags, moved ones included."""
     ws = open_workspace(cwd)
     name = ws.remote(remote)
-    result = ws.registry().pull(name)
+    result = ws.registry().pull(name, force=force)
     branch = ws.settings.registry_branch
     said = {
         "no-remote-registry": f"{name} has no registry branch {branch} yet: nothing to pull",
@@ -34,6 +34,9 @@ def pull(remote: str | None, cwd: Path) -> int:
         "up-to-date": f"{branch} is up to date with {name}",
         "created": f"{branch} created from {name} at {short(result.commit)}",
         "fast-forward": f"{branch} fast-forwarded to {short(result.commit)} from {name}",
+        "reset": f"{branch} diverged from {name}'s: took {name}'s ({short(result.commit)}); "
+        f"the local-only commits are kept on {result.backup}/branch (and their tags "
+        f"beside it); deploy again to re-apply what this checkout holds",
     }.get(result.status, f"registry at {short(result.commit)} from {name}")
     note(f"{said}; {result.tags_updated} version tags updated")
     return 0
