@@ -32,6 +32,7 @@ from typing import Any
 from dagy_git import gitio, hashing
 from dagy_git.analysis import AnalyzedFlow
 from dagy_git.analysis.pyfiles import find_module
+from dagy_git.analysis.settings import AnalysisSettings, ModuleSettings
 
 __all__ = ["MIN_FILES", "AnalysisCache", "analyser_version"]
 
@@ -65,9 +66,15 @@ def analyser_version() -> str:
 class AnalysisCache:
     """Analysis results of one repository's files, looked up by what they depend on."""
 
-    def __init__(self, root: Path, folder: Path | None = None) -> None:
+    def __init__(
+        self, root: Path, folder: Path | None = None, settings: ModuleSettings | None = None
+    ) -> None:
         self.root = root
         self._folder = folder
+        # The analyser's settings change what a file means (`task_modules` turns calls into
+        # nodes), so they are part of every key, the registry's included.
+        analysis = AnalysisSettings.of(settings)
+        self._context = repr((analysis.sdk_modules, analysis.task_modules)).encode()
         self._digests: dict[str, str] = {}  # abs path -> sha256 of its bytes
         self._imports: dict[str, list[str]] = {}  # abs path -> abs paths it may import
         self._found: dict[tuple[str, str, int], str | None] = {}
@@ -118,7 +125,8 @@ class AnalysisCache:
             )
             # Paths and hex digests hold no NUL or newline: joining them is unambiguous
             # (and 10x cheaper than canonical JSON, for 5,000 files).
-            text = "\0".join([rel, *(f"{p}\n{d}" for p, d in closure)]).encode(
+            text = self._context + b"\0"
+            text += "\0".join([rel, *(f"{p}\n{d}" for p, d in closure)]).encode(
                 "utf-8", "surrogateescape"
             )
             self._keys[(rel, digest)] = (
@@ -221,8 +229,9 @@ class AnalysisCache:
         return flows
 
     def put(self, rel: str, source: bytes, flows: list[AnalyzedFlow]) -> None:
-        """Keep a clean analysis of `rel` (written by `save`)."""
-        if not self.enabled:
+        """Keep a clean analysis of `rel` (written by `save`); an approximate one (with
+        warnings) is analysed anew each time, so its warnings are always shown."""
+        if not self.enabled or any(f.warnings for f in flows):
             return
         self._new[self.key(rel, source)] = {
             "rel": rel,
@@ -232,6 +241,7 @@ class AnalysisCache:
                     "line": f.line,
                     "source_file_hash": f.source_file_hash,
                     "code_hash": f.code_hash,
+                    "repo_imports": f.repo_imports,
                 }
                 for f in flows
             ],
@@ -281,4 +291,7 @@ def _flow(item: dict[str, Any], rel: str) -> AnalyzedFlow:
     # The entry must still hash to what it says: a damaged file is a miss, not a wrong spec.
     if hashing.code_hash(spec.to_json(), sfh) != item["code_hash"]:
         raise ValueError("cache entry does not match its code hash")
-    return AnalyzedFlow(spec, rel, int(item["line"]), sfh, item["code_hash"])
+    imports = item.get("repo_imports", [])
+    if not isinstance(imports, list) or not all(isinstance(i, str) for i in imports):
+        raise ValueError("cache entry has invalid repo_imports")
+    return AnalyzedFlow(spec, rel, int(item["line"]), sfh, item["code_hash"], list(imports))

@@ -43,8 +43,9 @@ def analysis_record(
     source: bytes | None = None,
 ) -> dict[str, Any] | None:
     """What record.json keeps of the analysis of a file's flows (None: nothing to keep);
-    `source` is the file's bytes when already read."""
-    if not flows:
+    `source` is the file's bytes when already read. An approximate analysis (with
+    warnings) is not kept: such a file is analysed anew, so its warnings are always said."""
+    if not flows or any(f.warnings for f in flows):
         return None
     if source is None:
         try:

@@ -263,7 +263,7 @@ def analyse_each(
     from dagy_git.workers import chunked_map
 
     unique = list(dict.fromkeys(rels))
-    cache = AnalysisCache(ws.root)
+    cache = AnalysisCache(ws.root, settings=ws.settings)
     cached: dict[str, Loaded] = {}
     if cache.worth(len(unique)):
         known = dict(sources or {})

@@ -130,13 +130,13 @@ class _Check:
         self.files = gitio.list_files(root)
         self.sources: dict[str, bytes] = {}
         self.analyses: dict[str, FileAnalysis] = {}
-        self.cache = AnalysisCache(root)
         self.selected: set[str] | None = None
         if paths is not None:
             self.selected = self._select(paths, cwd or root)
         # Settings shape every check: their problems are reported whatever paths were named.
         settings, errors = read_settings(root)
         self.settings: Settings = settings
+        self.cache = AnalysisCache(root, settings=settings)
         self.problems += [Problem.from_error(e, e.path or PYPROJECT) for e in errors]
 
     def picked(self, rel: str) -> bool:

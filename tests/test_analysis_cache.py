@@ -130,3 +130,38 @@ def test_segments_are_merged_and_changed_files_dropped(flows_repo: Path) -> None
     # Five files: the live entries, plus at most the edits since the last merge.
     assert 5 <= len(entries(flows_repo)) <= 5 + len(segments(flows_repo))
     assert specs(flows_repo, cache=True) == specs(flows_repo, cache=False)
+
+
+SHARED = """
+from dagy import flow
+from shared_pkg.tasks import extract_table
+
+
+@flow(name="shared_extract", version="1")
+def shared_extract(table: str = "orders"):
+    return extract_table(table)
+"""
+
+
+def test_a_change_of_task_modules_is_seen_through_both_caches(flows_repo: Path) -> None:
+    # `task_modules` changes what the same bytes mean: a call into shared_pkg becomes a node.
+    write(flows_repo, "pipelines/misc/shared_extract.py", SHARED)
+    commit_all(flows_repo, "a flow calling an installed package")
+    forced = {"DAGY_GIT_CACHE": "1"}
+    assert run_cli("deploy", "--all", cwd=flows_repo, env=forced).returncode == 0
+    assert specs(flows_repo, cache=True)["shared_extract"]["flow_spec"]["tasks"] == []
+    write(
+        flows_repo,
+        "dagy.toml",
+        'namespace_root = "pipelines"\ntask_modules = ["shared_pkg", "shared_pkg.*"]\n',
+    )
+    commit_all(flows_repo, "declare the shared task package")
+    after = specs(flows_repo, cache=True)
+    assert after == specs(flows_repo, cache=False)
+    (node,) = after["shared_extract"]["flow_spec"]["tasks"]
+    assert node["id"] == "shared_pkg.tasks.extract_table"
+    proc = run_cli("deploy", "--all", "--json", cwd=flows_repo, env=forced)
+    assert proc.returncode == 0, proc.stderr
+    statuses = {r["flow_name"]: r["status"] for r in json.loads(proc.stdout)["results"]}
+    assert statuses["shared_extract"] == "updated"
+    assert statuses["orders"] == "skipped"
