@@ -83,7 +83,8 @@ def runs(
         None
     ),
     version: Annotated[
-        str | None, typer.Option("--version", metavar="VERSION", help="Only this flow version.")
+        str | None,
+        typer.Option("--flow-version", metavar="VERSION", help="Only this flow version."),
     ] = None,
     deployment: Annotated[
         str | None,
