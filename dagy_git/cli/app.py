@@ -16,6 +16,7 @@ import typer
 from dagy_git import __version__
 from dagy_git.cli import runs_commands
 from dagy_git.cli.drafts_app import drafts_app
+from dagy_git.cli.options import JsonOpt, ParamOpt, RemoteOpt, TagOpt, cwd
 
 app = typer.Typer(
     name="dagy-git",
@@ -27,15 +28,6 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON (a stable public schema).")]
-TagOpt = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--tag",
-        metavar="KEY=VALUE",
-        help="KEY=VALUE dagy tag; repeat for more.",
-    ),
-]
 NamespaceOpt = Annotated[
     str | None,
     typer.Option("--namespace", metavar="NS", help="Explicit namespace (default: derived)."),
@@ -48,18 +40,6 @@ FormatOpt = Annotated[
         help="table (aligned columns; rich on a terminal) or tsv (tab-separated, no header).",
     ),
 ]
-RemoteOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--remote",
-        metavar="REMOTE",
-        help="Remote to use (default: `remote` from the config, else origin).",
-    ),
-]
-
-
-def _cwd() -> Path:
-    return Path.cwd()
 
 
 def _format(fmt: str) -> str:
@@ -99,7 +79,7 @@ def init() -> None:
     """Write a dagy.toml if missing and create the registry branch."""
     from dagy_git.cli.commands import init as cmd
 
-    raise typer.Exit(cmd.run(_cwd()))
+    raise typer.Exit(cmd.run(cwd()))
 
 
 @app.command()
@@ -115,7 +95,7 @@ def spec(
     from dagy_git.cli.commands import spec as cmd
 
     raise typer.Exit(
-        cmd.run(list(targets or []), namespace=namespace, json_out=json_out, cwd=_cwd())
+        cmd.run(list(targets or []), namespace=namespace, json_out=json_out, cwd=cwd())
     )
 
 
@@ -146,7 +126,7 @@ def validate(
 
     raise typer.Exit(
         cmd.run(
-            list(paths or []), _cwd(), strict=strict, json_out=json_out, output_format=output_format
+            list(paths or []), cwd(), strict=strict, json_out=json_out, output_format=output_format
         )
     )
 
@@ -167,7 +147,7 @@ def build(
     from dagy_git.cli.commands import build as cmd
 
     raise typer.Exit(
-        cmd.run(list(targets or []), out=out, namespace=namespace, json_out=json_out, cwd=_cwd())
+        cmd.run(list(targets or []), out=out, namespace=namespace, json_out=json_out, cwd=cwd())
     )
 
 
@@ -195,12 +175,7 @@ def deploy(
         str | None,
         typer.Option("--schedule", metavar="CRON", help="Cron schedule of the deployment."),
     ] = None,
-    param: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--param", metavar="KEY=VALUE", help="KEY=VALUE parameter (JSON values allowed)."
-        ),
-    ] = None,
+    param: ParamOpt = None,
     force: Annotated[
         bool, typer.Option("--force", help="Deploy even when nothing changed.")
     ] = False,
@@ -258,7 +233,7 @@ def deploy(
             remote=remote,
             atomic=not no_atomic,
             json_out=json_out,
-            cwd=_cwd(),
+            cwd=cwd(),
             quiet=quiet,
             changed_only=changed_only,
             keep_going=keep_going,
@@ -285,7 +260,7 @@ def list_(
 
     raise typer.Exit(
         cmd.list_flows(
-            namespace, list(tag or []), list(any_tag or []), json_out, _cwd(), _format(fmt)
+            namespace, list(tag or []), list(any_tag or []), json_out, cwd(), _format(fmt)
         )
     )
 
@@ -300,7 +275,7 @@ def show(
     """Show one flow version: record, tags, spec."""
     from dagy_git.cli.commands import query as cmd
 
-    raise typer.Exit(cmd.show(flow, json_out, _cwd()))
+    raise typer.Exit(cmd.show(flow, json_out, cwd()))
 
 
 @app.command()
@@ -335,7 +310,7 @@ def log(
     from dagy_git.cli.commands import query as cmd
 
     raise typer.Exit(
-        cmd.log(flow, flow_version, deployment, n, since, json_out, _format(fmt), _cwd())
+        cmd.log(flow, flow_version, deployment, n, since, json_out, _format(fmt), cwd())
     )
 
 
@@ -353,7 +328,7 @@ def deployments(
     from dagy_git.cli.commands import query as cmd
 
     raise typer.Exit(
-        cmd.list_deployments(list(tag or []), json_out, _cwd(), _format(fmt), list(names or []))
+        cmd.list_deployments(list(tag or []), json_out, cwd(), _format(fmt), list(names or []))
     )
 
 
@@ -375,7 +350,7 @@ def tag(
     from dagy_git.cli.commands import tag as cmd
 
     raise typer.Exit(
-        cmd.run(flow, list(pairs or []), list(unset or []), push, remote, json_out, _cwd())
+        cmd.run(flow, list(pairs or []), list(unset or []), push, remote, json_out, cwd())
     )
 
 
@@ -392,7 +367,7 @@ def retire(
     """Remove deployments from the registry (one commit; their history stays in `git log`)."""
     from dagy_git.cli.commands import retire as cmd
 
-    raise typer.Exit(cmd.run(list(names), push, remote, dry_run, json_out, _cwd()))
+    raise typer.Exit(cmd.run(list(names), push, remote, dry_run, json_out, cwd()))
 
 
 @app.command()
@@ -405,7 +380,7 @@ def push(
     """Push the registry branch and version tags to the remote."""
     from dagy_git.cli.commands import sync as cmd
 
-    raise typer.Exit(cmd.push(remote, not no_atomic, _cwd()))
+    raise typer.Exit(cmd.push(remote, not no_atomic, cwd()))
 
 
 @app.command()
@@ -423,7 +398,7 @@ def pull(
     """Fetch the registry branch and version tags (moved ones included) from the remote."""
     from dagy_git.cli.commands import sync as cmd
 
-    raise typer.Exit(cmd.pull(remote, _cwd(), force=force))
+    raise typer.Exit(cmd.pull(remote, cwd(), force=force))
 
 
 @app.command()
@@ -436,7 +411,7 @@ def guard(
     """Refuse a code change to a flow version already registered (mutable versions excepted)."""
     from dagy_git.cli.commands import guard as cmd
 
-    raise typer.Exit(cmd.run(list(paths or []), _cwd()))
+    raise typer.Exit(cmd.run(list(paths or []), cwd()))
 
 
 @app.command()
@@ -456,7 +431,7 @@ def install_hooks(
     """Install the plain git pre-commit and pre-push hooks into this repository."""
     from dagy_git.cli.commands import hooks as cmd
 
-    raise typer.Exit(cmd.run(force, _cwd()))
+    raise typer.Exit(cmd.run(force, cwd()))
 
 
 @app.command("action-deploy", hidden=True)
@@ -466,7 +441,7 @@ def action_deploy() -> None:
 
     from dagy_git.cli import github as cmd
 
-    raise typer.Exit(cmd.run(os.environ, _cwd()))
+    raise typer.Exit(cmd.run(os.environ, cwd()))
 
 
 @app.command()
@@ -517,7 +492,7 @@ def serve(
             token_file,
             read_token_file,
             max_body,
-            _cwd(),
+            cwd(),
             run_workers=run_workers,
             worker=worker,
         )

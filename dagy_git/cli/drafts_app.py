@@ -2,29 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON (a stable public schema).")]
-TagOpt = Annotated[
-    list[str] | None,
-    typer.Option("--tag", metavar="KEY=VALUE", help="KEY=VALUE dagy tag; repeat for more."),
-]
-RemoteOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--remote",
-        metavar="REMOTE",
-        help="Remote to use (default: `remote` from the config, else origin).",
-    ),
-]
-
-
-def _cwd() -> Path:
-    return Path.cwd()
-
+from dagy_git.cli.options import JsonOpt, RemoteOpt, TagOpt, cwd
 
 drafts_app = typer.Typer(
     name="drafts",
@@ -45,7 +27,7 @@ def drafts_list(tag: TagOpt = None, json_out: JsonOpt = False) -> None:
     """List drafts, filtered by their tags (all must match)."""
     from dagy_git.cli.commands import drafts as cmd
 
-    raise typer.Exit(cmd.list_(list(tag or []), json_out, _cwd()))
+    raise typer.Exit(cmd.list_(list(tag or []), json_out, cwd()))
 
 
 @drafts_app.command("show")
@@ -53,7 +35,7 @@ def drafts_show(draft_id: DraftIdArg, json_out: JsonOpt = False) -> None:
     """Show one draft."""
     from dagy_git.cli.commands import drafts as cmd
 
-    raise typer.Exit(cmd.show(draft_id, json_out, _cwd()))
+    raise typer.Exit(cmd.show(draft_id, json_out, cwd()))
 
 
 @drafts_app.command("create")
@@ -68,7 +50,7 @@ def drafts_create(
     """Save a new draft (one registry commit) and print its id."""
     from dagy_git.cli.commands import drafts as cmd
 
-    raise typer.Exit(cmd.create(name, canvas, list(tag or []), push, remote, json_out, _cwd()))
+    raise typer.Exit(cmd.create(name, canvas, list(tag or []), push, remote, json_out, cwd()))
 
 
 @drafts_app.command("update")
@@ -87,7 +69,7 @@ def drafts_update(
     """Replace a draft's name, canvas or tags (one registry commit)."""
     from dagy_git.cli.commands import drafts as cmd
 
-    raise typer.Exit(cmd.update(draft_id, name, canvas, tag, push, remote, json_out, _cwd()))
+    raise typer.Exit(cmd.update(draft_id, name, canvas, tag, push, remote, json_out, cwd()))
 
 
 @drafts_app.command("delete")
@@ -97,4 +79,4 @@ def drafts_delete(
     """Remove a draft (one registry commit; its history stays)."""
     from dagy_git.cli.commands import drafts as cmd
 
-    raise typer.Exit(cmd.delete(draft_id, push, remote, json_out, _cwd()))
+    raise typer.Exit(cmd.delete(draft_id, push, remote, json_out, cwd()))

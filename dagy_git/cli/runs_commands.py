@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON (a stable public schema).")]
+from dagy_git.cli.options import JsonOpt, ParamOpt, cwd
 
 RunsDbOpt = Annotated[
     Path | None,
@@ -32,12 +32,7 @@ def run_(
         str | None,
         typer.Option("--deployment", metavar="NAME", help="Run a deployment's pinned version."),
     ] = None,
-    param: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--param", metavar="KEY=VALUE", help="KEY=VALUE parameter (JSON values allowed)."
-        ),
-    ] = None,
+    param: ParamOpt = None,
     from_worktree: Annotated[
         bool,
         typer.Option("--from-worktree", help="Run the work tree's file, not the registered code."),
@@ -63,7 +58,7 @@ def run_(
             timeout,
             runs_db,
             json_out,
-            _cwd(),
+            cwd(),
         )
     )
 
@@ -105,7 +100,7 @@ def runs(
     if ctx.invoked_subcommand is not None:
         ctx.obj = runs_db
         return
-    raise typer.Exit(cmd.list_runs(flow, version, deployment, state, n, runs_db, json_out, _cwd()))
+    raise typer.Exit(cmd.list_runs(flow, version, deployment, state, n, runs_db, json_out, cwd()))
 
 
 @RUNS_APP.command("show")
@@ -118,7 +113,7 @@ def runs_show(
     """Show one run: what ran, its state, task runs and log."""
     from dagy_git.cli.commands import run as cmd
 
-    raise typer.Exit(cmd.show_run(run_id, runs_db or ctx.obj, json_out, _cwd()))
+    raise typer.Exit(cmd.show_run(run_id, runs_db or ctx.obj, json_out, cwd()))
 
 
 def worker(
@@ -135,11 +130,7 @@ def worker(
     """Fire each deployment's cron schedule, once per scheduled time, and run it."""
     from dagy_git.cli.commands import worker as cmd
 
-    raise typer.Exit(cmd.run(catch_up, once, concurrency, runs_db, _cwd()))
-
-
-def _cwd() -> Path:
-    return Path.cwd()
+    raise typer.Exit(cmd.run(catch_up, once, concurrency, runs_db, cwd()))
 
 
 def register(app: typer.Typer) -> None:

@@ -40,14 +40,12 @@ from collections.abc import Callable
 from dagy_git import gitio
 from dagy_git.config import Settings
 from dagy_git.errors import ConflictError, RegistryError
-from dagy_git.gitio import RefUpdate
 from dagy_git.names import validate_name, validate_version
 from dagy_git.registry import remote
 from dagy_git.registry.log import LogEntry, read_log
 from dagy_git.registry.refs import RegistryRefs
-from dagy_git.registry.snapshot import Snapshot, TagInfo
+from dagy_git.registry.snapshot import Snapshot
 from dagy_git.registry.types import (
-    FlowVersionWrite,
     PullResult,
     PushResult,
     RemoteState,
@@ -56,19 +54,7 @@ from dagy_git.registry.types import (
 )
 from dagy_git.registry.write import build, check
 
-__all__ = [
-    "FlowVersionWrite",
-    "LogEntry",
-    "PullResult",
-    "PushResult",
-    "RefUpdate",
-    "Registry",
-    "RemoteState",
-    "Snapshot",
-    "TagInfo",
-    "Transaction",
-    "WriteResult",
-]
+__all__ = ["Registry", "backoff"]
 
 
 class Registry(RegistryRefs):
