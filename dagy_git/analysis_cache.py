@@ -4,9 +4,9 @@ Parsing is most of what `validate`, the hook and `deploy --all` spend (`ast.pars
 flow file). A file's flows depend only on its bytes, on the bytes of the repository modules
 it imports (task modules, helpers; transitively), and on the analyser's own code: the cache
 key is a hash of exactly those, so a hit can never differ from a fresh analysis. The
-imports are found by a cheap scan of import lines (`import x`, `from .y import z`), resolved
-with the analyser's own `find_module`; the scan may find more than the analyser follows
-(an import in a docstring), which only costs a miss.
+imports are the closure deploy hashes (`identity.ClosureFinder`: a cheap scan of import
+lines, resolved with the analyser's own `find_module`); the scan may find more than the
+analyser follows (an import in a docstring), which only costs a miss.
 
 Entries live under `<git common dir>/dagy/cache/analysis/` in a few segment files: each
 command that analysed something writes ONE new segment (creating a file per entry costs
@@ -23,7 +23,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 import tempfile
 import uuid
 from pathlib import Path
@@ -31,18 +30,11 @@ from typing import Any
 
 from dagy_git import gitio, hashing
 from dagy_git.analysis import AnalyzedFlow
-from dagy_git.analysis.pyfiles import find_module
 from dagy_git.analysis.settings import AnalysisSettings, ModuleSettings
+from dagy_git.identity import ClosureFinder
 
 __all__ = ["MIN_FILES", "AnalysisCache", "analyser_version"]
 
-# `import a.b, c as d` / `from ..pkg import x, (y` — at any indentation (imports inside
-# functions and `if TYPE_CHECKING:` blocks count too).
-_IMPORT = re.compile(
-    rb"^[ \t]*(?:from[ \t]+(\.*)[ \t]*([\w.]*)[ \t]+import\b([^\n#]*)|import[ \t]+([^\n#]+))",
-    re.MULTILINE,
-)
-_NAME = re.compile(rb"[A-Za-z_]\w*")
 _MAX_SEGMENTS = 8
 MIN_FILES = 32
 _VERSION: str | None = None
@@ -75,9 +67,7 @@ class AnalysisCache:
         # nodes), so they are part of every key, the registry's included.
         analysis = AnalysisSettings.of(settings)
         self._context = repr((analysis.sdk_modules, analysis.task_modules)).encode()
-        self._digests: dict[str, str] = {}  # abs path -> sha256 of its bytes
-        self._imports: dict[str, list[str]] = {}  # abs path -> abs paths it may import
-        self._found: dict[tuple[str, str, int], str | None] = {}
+        self._finder = ClosureFinder(root)
         self._keys: dict[tuple[str, str], tuple[str, str]] = {}
         self._entries: dict[str, Any] | None = None  # every entry of every segment
         self._segments: list[Path] = []
@@ -117,12 +107,12 @@ class AnalysisCache:
     def _both(self, rel: str, source: bytes) -> tuple[str, str]:
         digest = hashlib.sha256(source).hexdigest()
         if (rel, digest) not in self._keys:
-            path = os.path.join(str(self.root), rel)
-            self._digests[path] = digest
-            self._imports[path] = self._scan(path, source)
-            closure = sorted(
-                (os.path.relpath(p, self.root), self._digest(p)) for p in self._closure(path)
-            )
+            # The same closure deploy hashes (`identity.ClosureFinder`): what the analysis
+            # of `rel` may read is the file and the repository modules it imports.
+            self._finder.remember(rel, source)
+            closure = [
+                (p, digest if p == rel else self._digest(p)) for p in self._finder.paths(rel)
+            ]
             # Paths and hex digests hold no NUL or newline: joining them is unambiguous
             # (and 10x cheaper than canonical JSON, for 5,000 files).
             text = self._context + b"\0"
@@ -135,70 +125,9 @@ class AnalysisCache:
             )
         return self._keys[(rel, digest)]
 
-    def _digest(self, path: str) -> str:
-        if path not in self._digests:
-            try:
-                self._digests[path] = hashlib.sha256(Path(path).read_bytes()).hexdigest()
-            except OSError:
-                self._digests[path] = "unreadable"
-        return self._digests[path]
-
-    def _closure(self, path: str) -> set[str]:
-        """`path` and every repository module it may import, transitively."""
-        seen = {path}
-        todo = [path]
-        while todo:
-            current = todo.pop()
-            if current not in self._imports:
-                try:
-                    data = Path(current).read_bytes()
-                except OSError:
-                    data = b""
-                self._imports[current] = self._scan(current, data)
-            for dep in self._imports[current]:
-                if dep not in seen:
-                    seen.add(dep)
-                    todo.append(dep)
-        return seen
-
-    def _scan(self, path: str, source: bytes) -> list[str]:
-        """Repository files the import lines of `source` may load."""
-        found: list[str] = []
-        for m in _IMPORT.finditer(source):
-            if m.group(4) is not None:  # import a.b as c, d
-                for item in m.group(4).split(b","):
-                    module = item.split(b" as ")[0].strip().decode("ascii", "replace")
-                    parts = module.split(".")
-                    for i in range(1, len(parts) + 1):  # `import a.b` loads a and a.b
-                        found.append(self._resolve(path, ".".join(parts[:i]), 0))
-                continue
-            level = len(m.group(1))
-            module = m.group(2).decode("ascii", "replace")
-            found.append(self._resolve(path, module, level))
-            rest = m.group(3)
-            names = [n.decode() for n in _NAME.findall(rest) if n != b"as"]
-            if b"(" in rest and b")" not in rest:
-                names += self._package_modules(path, module, level)  # names on later lines
-            for name in names:  # `from pkg import tasks` may load pkg/tasks.py
-                found.append(self._resolve(path, f"{module}.{name}" if module else name, level))
-        return sorted({f for f in found if f})
-
-    def _resolve(self, path: str, module: str, level: int) -> str:
-        where = os.path.dirname(path)
-        key = (where, module, level)
-        if key not in self._found:
-            hit = find_module(module, level, Path(path), self.root) if module or level else None
-            self._found[key] = str(hit) if hit is not None else None
-        return self._found[key] or ""
-
-    def _package_modules(self, path: str, module: str, level: int) -> list[str]:
-        package = self._resolve(path, module, level)
-        if not package.endswith("__init__.py"):
-            return []
-        folder = os.path.dirname(package)
-        return [n[:-3] for n in os.listdir(folder) if n.endswith(".py") and n != "__init__.py"]
-
-    # -- entries ----------------------------------------------------------------------
+    def _digest(self, rel: str) -> str:
+        data = self._finder.read(rel)
+        return "unreadable" if data is None else hashlib.sha256(data).hexdigest()
 
     def _load(self) -> dict[str, Any]:
         if self._entries is None:

@@ -100,13 +100,17 @@ class ClosureFinder:
         `source` when given (the bytes deployed)."""
         own = path or flow.path
         if source is not None:
-            self._bytes.setdefault(own, source)  # already read by the caller: not again
+            self.remember(own, source)
         files: dict[str, bytes] = {}
         for rel in closure_paths(flow, self, own):
             data = source if rel == own and source is not None else self.read(rel)
             if data is not None:
                 files[rel] = data
         return Closure(files)
+
+    def remember(self, rel: str, data: bytes) -> None:
+        """Take a file's bytes the caller already read (the ones it deploys or keys on)."""
+        self._bytes.setdefault(rel, data)
 
     def read(self, rel: str) -> bytes | None:
         """A repository file's bytes (None when it cannot be read), read once."""
