@@ -11,6 +11,7 @@ per flow version `Dagy-Flow`, `Dagy-Action`, `Dagy-Code-Hash`, `Dagy-Namespace`,
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -198,15 +199,12 @@ def read_history(
     root: Path, tip: str | None, query: HistoryQuery, limit: int | None = None
 ) -> list[LogEntry]:
     """The registry's history from `tip` back, newest first, each entry saying what
-    changed (one `git log --raw`, then one batch of blob reads)."""
+    changed (`_commits`, then one batch of blob reads)."""
     if tip is None or (limit is not None and limit <= 0):
         return []
-    # No pathspec: with one, git diffs every commit of the history to limit by path;
-    # without, only the commits `--grep` keeps (their files are matched here).
-    commits = gitio.log_changes(root, tip, greps=query.greps(), since=query.since)
     drafts: list[_Draft] = []
-    for commit, files in commits:
-        drafts += _draft(commit, files, query)
+    for commit, trailers, files in _commits(root, tip, query):
+        drafts += _draft(commit, trailers, files, query)
         if limit is not None and len(drafts) >= limit:
             del drafts[limit:]
             break  # `-n`: only the blobs of the entries shown are read
@@ -215,6 +213,83 @@ def read_history(
     sources = {d.entry.source_commit for d in drafts if d.entry.source_commit}
     blobs = _read_blobs(root, [oid for d in drafts for oid in d.blobs()] + sorted(sources))
     return [d.finish(blobs) for d in drafts]
+
+
+Trailers = list[tuple[str, str]]
+
+
+def _commits(
+    root: Path, tip: str, query: HistoryQuery
+) -> list[tuple[gitio.LogCommit, Trailers, list[gitio.ChangedFile]]]:
+    """The commits of `query`'s history, each with the trailers and the changed files the
+    history needs.
+
+    The whole registry's: one `git log --raw`. One flow's or deployment's: the commits whose
+    trailers name it (`--grep`), only the trailer groups that name it, and only its own
+    files (one `diff-tree --stdin` over those commits). One `deploy --all` commit of 5,000
+    flows holds 26,000 trailer lines and rewrites 15,000 files: reading them all made
+    `log FLOW` grow with the registry. (No `git log -- PATHS`: that diffs every commit of
+    the history to limit it by path.)
+    """
+    greps = query.greps()
+    if not greps:
+        changed = gitio.log_changes(root, tip, since=query.since)
+        return [(c, parse_trailer_lines(c.message), files) for c, files in changed]
+    commits = gitio.log_messages(root, tip, greps=greps, since=query.since)
+    trailers = {c.oid: _naming(c.message, greps) for c in commits}
+    paths = {
+        f"deployments/{name}.json"
+        for found in trailers.values()
+        for name, flow in _deployment_pairs(found)
+        if query.wants_deployment(name, flow)
+    }
+    if query.flow_name is not None:
+        folder = f"flows/{_segment(query.flow_name)}/"
+        paths.add(folder + f"{_segment(query.version)}/" if query.version else folder)
+    files = gitio.changed_files(root, [c.oid for c in commits], sorted(paths))
+    return [(c, trailers[c.oid], files[c.oid]) for c in commits]
+
+
+# Where a flow version's trailer group ends: the next group of any kind.
+_GROUP_END = re.compile(r"\nDagy-(?:Flow|Deployment|Draft)[:-]")
+
+
+def _naming(message: str, greps: list[str]) -> Trailers:
+    """The trailer groups of `message` that hold one of `greps` (`HistoryQuery.greps`), in
+    message order: a flow version's whole group, a deployment's two lines, a retirement's
+    line. Found with `str.find`, so a long message costs only its matching groups."""
+    spans: set[tuple[int, int]] = set()
+    for needle in greps:
+        pos = message.find("\n" + needle)
+        while pos >= 0:
+            start = pos + 1
+            if needle.startswith("Dagy-Flow: "):
+                found = _GROUP_END.search(message, start + 1)
+                end = found.start() if found else len(message)
+            elif needle.startswith("Dagy-Deployment-Flow: "):
+                start = message.rfind("\n", 0, pos) + 1  # with its `Dagy-Deployment` line
+                end = _line_end(message, _line_end(message, start) + 1)
+            elif needle.startswith("Dagy-Deployment: "):
+                end = _line_end(message, _line_end(message, start) + 1)  # and its flow
+            else:
+                end = _line_end(message, start)
+            spans.add((start, end))
+            pos = message.find("\n" + needle, pos + 1)
+    return parse_trailer_lines("\n".join(message[a:b] for a, b in sorted(spans)))
+
+
+def _line_end(text: str, start: int) -> int:
+    end = text.find("\n", start)
+    return end if end >= 0 else len(text)
+
+
+def _deployment_pairs(trailers: Trailers) -> list[tuple[str, tuple[str, str]]]:
+    """`(deployment, (flow, version))` of each `Dagy-Deployment` trailer and its flow."""
+    return [
+        (value.rpartition("#")[0], _split_flow(next_value))
+        for (key, value), (next_key, next_value) in itertools.pairwise(trailers)
+        if key == "Dagy-Deployment" and next_key == "Dagy-Deployment-Flow"
+    ]
 
 
 def last_changes(
@@ -342,7 +417,10 @@ def _record_pair(
 
 
 def _draft(
-    commit: gitio.LogCommit, files: list[gitio.ChangedFile], query: HistoryQuery
+    commit: gitio.LogCommit,
+    trailers: Trailers,
+    files: list[gitio.ChangedFile],
+    query: HistoryQuery,
 ) -> list[_Draft]:
     """The entries one commit contributes to the history `query` asks for."""
     subject = commit.message.split("\n", 1)[0]
@@ -361,7 +439,6 @@ def _draft(
     groups: list[dict[str, str]] = []
     deps: list[tuple[str, int | None, tuple[str, str]]] = []
     retired: list[str] = []
-    trailers = parse_trailer_lines(commit.message)
     for i, (key, value) in enumerate(trailers):
         if key == "Dagy-Flow":
             group = {"Dagy-Flow": value}
