@@ -59,7 +59,11 @@ class AnalysisCache:
     """Analysis results of one repository's files, looked up by what they depend on."""
 
     def __init__(
-        self, root: Path, folder: Path | None = None, settings: ModuleSettings | None = None
+        self,
+        root: Path,
+        folder: Path | None = None,
+        settings: ModuleSettings | None = None,
+        finder: ClosureFinder | None = None,
     ) -> None:
         self.root = root
         self._folder = folder
@@ -67,7 +71,7 @@ class AnalysisCache:
         # nodes), so they are part of every key, the registry's included.
         analysis = AnalysisSettings.of(settings)
         self._context = repr((analysis.sdk_modules, analysis.task_modules)).encode()
-        self._finder = ClosureFinder(root)
+        self._finder = finder or ClosureFinder(root)  # shared with deploy's closures
         self._keys: dict[tuple[str, str], tuple[str, str]] = {}
         self._entries: dict[str, Any] | None = None  # every entry of every segment
         self._segments: list[Path] = []

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timezone
+from functools import lru_cache
 
 from dagy_git.errors import ConfigError
 
@@ -39,6 +40,11 @@ def validate_schedule(schedule: str) -> str:
     """Check a cron schedule (five fields or an `@` macro) and return it, stripped."""
     if not isinstance(schedule, str):
         raise ConfigError(f"schedule must be a string, got {type(schedule).__name__}")
+    return _validated(schedule)
+
+
+@lru_cache(maxsize=1024)  # 200 deployments of a monorepo share a handful of schedules
+def _validated(schedule: str) -> str:
     text = schedule.strip()
     if text.startswith("@"):
         if text.lower() in MACROS:

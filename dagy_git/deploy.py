@@ -156,8 +156,8 @@ def make_intents(
 
     check_options(opts, len(targets))
     explicit_tags = validate_tags(opts.tags)
-    finder = ClosureFinder(ws.root)
-    sources = {t.rel_path: t.read_source() for t in targets}
+    finder = ws.closures
+    sources = {t.rel_path: _source(finder, t) for t in targets}
     closures = {t.rel_path: target_closure(finder, t, sources[t.rel_path]) for t in targets}
     # A file is dirty when it, or a module it imports, differs from the commit deployed.
     every_file = dict(sources)
@@ -194,6 +194,16 @@ def make_intents(
         )
     _check_consistent(intents)
     return intents
+
+
+def _source(finder: ClosureFinder, target: Target) -> bytes:
+    """The bytes a target deploys: the ones this command read already (analysed, keyed,
+    hashed), so every part of one deploy sees the same file."""
+    if target.source is None:
+        data = finder.read(target.rel_path)
+        if data is not None:
+            return data
+    return target.read_source()
 
 
 def target_closure(finder: ClosureFinder, target: Target, source: bytes) -> Closure | None:

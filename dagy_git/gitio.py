@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import threading
 import weakref
 from collections.abc import Sequence
 from pathlib import Path
@@ -114,21 +115,51 @@ def differs_from(root: Path, commit: str, files: dict[str, bytes]) -> set[str]:
         return set()
     from dagy_git.gitobjects import blob_id
 
-    proc = run_git(
-        root, "--literal-pathspecs", "ls-tree", "-z", "--full-tree", commit, "--", *sorted(files)
-    )
-    committed: dict[str, str] = {}
-    for item in proc.stdout.split(b"\0"):
-        if item:
-            meta, _, raw = item.partition(b"\t")
-            committed[raw.decode("utf-8", "surrogateescape")] = meta.split(b" ")[2].decode()
+    # Past a few hundred paths, git matching every entry against every pathspec costs more
+    # than listing the whole commit.
+    paths = sorted(files) if len(files) <= 256 else []
+    committed = ls_tree_blobs(root, commit, paths)
     fmt = object_format(root)
     changed: set[str] = set()
     for rel, data in files.items():
-        ids = (blob_id(data, fmt), blob_id(data.replace(b"\r\n", b"\n"), fmt))
-        if committed.get(rel) not in ids:
+        oid = committed.get(rel)
+        if oid != blob_id(data, fmt) and oid != blob_id(data.replace(b"\r\n", b"\n"), fmt):
             changed.add(rel)
     return changed
+
+
+class Background:
+    """A git command running beside the caller (on another core): `output()` waits for it
+    and returns its stdout. A thread drains the pipe, so git never stalls on a full one."""
+
+    def __init__(self, cwd: Path, args: Sequence[str]) -> None:
+        self._args = list(args)
+        self._got: tuple[bytes, bytes] = (b"", b"")
+        try:
+            self._proc = subprocess.Popen(
+                ["git", *self._args],
+                cwd=cwd,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                env=git_env(),
+            )
+        except FileNotFoundError as exc:
+            raise GitError("git is not installed or not on PATH") from exc
+        self._thread = threading.Thread(target=self._drain, daemon=True)
+        self._thread.start()
+
+    def _drain(self) -> None:
+        self._got = self._proc.communicate()
+
+    def output(self) -> bytes:
+        """The command's stdout once it ended; GitError when it failed."""
+        self._thread.join()
+        if self._proc.returncode != 0:
+            msg = self._got[1].decode("utf-8", "replace").strip() or f"exit {self._proc.returncode}"
+            command = next((a for a in self._args if not a.startswith("-")), "")
+            raise GitError(f"git {command} failed: {msg}")
+        return self._got[0]
 
 
 # ---------------------------------------------------------------------------------------
@@ -284,14 +315,28 @@ def changed_paths(cwd: Path, old: str, new: str) -> list[str]:
 def ls_tree_blobs(cwd: Path, treeish: str, folders: Sequence[str] = ()) -> dict[str, str]:
     """`{path: blob id}` of every blob below `treeish` (or below `folders`): `ls_tree`
     without the per-entry objects, for listings of a whole registry (100,000 entries)."""
-    proc = run_git(
-        cwd, "--literal-pathspecs", "ls-tree", "-r", "-z", "--full-tree", treeish, "--", *folders
-    )
+    return parse_ls_tree(run_git(cwd, *_ls_tree_args(treeish, folders)).stdout)
+
+
+def start_ls_tree(cwd: Path, treeish: str) -> Background:
+    """`ls_tree_blobs` of a whole tree, started now and read later (`parse_ls_tree` of its
+    `output()`), so git lists while the caller reads the work tree."""
+    return Background(cwd, _ls_tree_args(treeish, ()))
+
+
+def _ls_tree_args(treeish: str, folders: Sequence[str]) -> list[str]:
+    return ["--literal-pathspecs", "ls-tree", "-r", "-z", "--full-tree", treeish, "--", *folders]
+
+
+def parse_ls_tree(out: bytes) -> dict[str, str]:
+    """`{path: blob id}` of `ls-tree -r -z` output."""
+    # `<6-digit mode> <type> <oid>\t<path>`, decoded once (125,000 entries: ~0.07 s, not
+    # ~0.1 s as bytes decoded one by one).
     blobs: dict[str, str] = {}
-    for item in proc.stdout.split(b"\0"):
-        meta, tab, path = item.partition(b"\t")
-        if tab and b" blob " in meta:
-            blobs[path.decode("utf-8", "surrogateescape")] = meta.rpartition(b" ")[2].decode()
+    for item in out.decode("utf-8", "surrogateescape").split("\0"):
+        meta, _, path = item.partition("\t")
+        if meta[7:12] == "blob ":
+            blobs[path] = meta[12:]
     return blobs
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 from dagy_git.analysis import AnalyzedFlow
@@ -194,7 +194,12 @@ def import_statements(text: str) -> list[tuple[str, int]]:
             name = item.split()[0] if item.split() else ""
             if name.isidentifier():
                 out.append((f"{module}.{name}" if module else name, level))
-    return [(m, lv) for m, lv in out if lv > 0 or all(p.isidentifier() for p in m.split("."))]
+    return [(m, lv) for m, lv in out if lv > 0 or _dotted(m)]
+
+
+@lru_cache(maxsize=8192)  # the same few module names recur in every flow file
+def _dotted(module: str) -> bool:
+    return all(p.isidentifier() for p in module.split("."))
 
 
 def _statements(text: str) -> list[tuple[str, str, str, str]]:

@@ -8,6 +8,7 @@ resolved (symlinks followed) on both sides, as Dagy's `Path(...).resolve()` does
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -30,18 +31,18 @@ def derive_namespace(
     """
     shown = shown or str(file_path)
     root_name = root_name or f"the namespace root {root}"
-    real_root = _real(root)
     # Folders are shared by many flow files: resolve each once (a file that is itself a
-    # link is resolved whole, as Dagy does).
-    folder = file_path.resolve().parent if file_path.is_symlink() else _real(file_path.parent)
-    if folder != real_root and real_root not in folder.parents:
+    # link is resolved whole, as Dagy does). Cached by text: hashing a Path costs more.
+    if file_path.is_symlink():
+        namespace = _relative(str(file_path.resolve().parent), str(root))
+    else:
+        namespace = _relative(os.path.dirname(file_path), str(root))
+    if namespace is None:
         raise DagyError(
             f"{shown} is outside {root_name}, so no namespace can be derived",
             hint="run from a folder above the file, set namespace_root in dagy.toml, "
             "or give the namespace explicitly (--namespace, or namespace = in dagy.toml)",
         )
-    namespace = folder.relative_to(real_root).as_posix()
-    namespace = "" if namespace == "." else namespace
     try:
         return validate_namespace(namespace)
     except InvalidNameError as exc:
@@ -53,8 +54,14 @@ def derive_namespace(
 
 
 @lru_cache(maxsize=4096)
-def _real(path: Path) -> Path:
-    return path.resolve()
+def _relative(folder: str, root: str) -> str | None:
+    """`folder` below `root`, both resolved, as a namespace (`""` at the root; None: not
+    below it)."""
+    real_folder, real_root = Path(folder).resolve(), Path(root).resolve()
+    if real_folder != real_root and real_root not in real_folder.parents:
+        return None
+    namespace = real_folder.relative_to(real_root).as_posix()
+    return "" if namespace == "." else namespace
 
 
 def namespace_root(settings: Settings, cwd: Path) -> Path:

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from dagy_git.registry import Snapshot
     from dagy_git.workspace import Workspace
 
-__all__ = ["analysis_record", "registry_flows"]
+__all__ = ["analysis_record", "prefetch", "registry_flows"]
 
 Key = tuple[str, str]
 
@@ -66,10 +66,7 @@ def registry_flows(
     if not cache.enabled or not rels:
         return {}
     registry = ws.registry()
-    commit = registry.tip()
-    if commit is None:  # a fresh clone before `pull`: the remote-tracking copy vouches too
-        tracking = ws.unpulled_registry()
-        commit = tracking[1] if tracking else None
+    commit = _vouching_commit(ws)
     if commit is None:
         return {}
     for rel in rels:
@@ -84,6 +81,24 @@ def registry_flows(
             return _known(snap, cache, wanted, registry.object_format)
     except DagyError:
         return {}  # a registry that cannot be read vouches for nothing: analyse
+
+
+def prefetch(ws: Workspace, cache: AnalysisCache, n_files: int) -> None:
+    """Start listing the registry in the background before `n_files` flow files are read:
+    by the time `registry_flows` needs the listing, git has made it on another core."""
+    commit = _vouching_commit(ws) if cache.worth(n_files) else None
+    if commit is not None:
+        ws.registry().prefetch(commit)
+
+
+def _vouching_commit(ws: Workspace) -> str | None:
+    """The registry commit whose records vouch for files: the tip, or on a fresh clone
+    before `pull` the remote-tracking copy."""
+    commit = ws.registry().tip()
+    if commit is None:
+        tracking = ws.unpulled_registry()
+        commit = tracking[1] if tracking else None
+    return commit
 
 
 def _known(
@@ -105,7 +120,7 @@ def _known(
         {(str(f[1]), str(f[2])) for flows in listed.values() for f in flows if len(f) == 4}
     )
     records.update(snap.record_dicts([k for k in wanted if k not in records]))
-    specs = snap.specs(wanted)
+    specs = snap.spec_bytes(wanted)
     out: dict[str, list[AnalyzedFlow]] = {}
     for rel, flows in listed.items():
         got = _vouched(
@@ -122,7 +137,7 @@ def _vouched(
     source: bytes,
     flows: list[Any],
     records: dict[Key, dict[str, Any]],
-    specs: dict[Key, dict[str, Any]],
+    specs: dict[Key, bytes],
 ) -> list[AnalyzedFlow] | None:
     """The file's flows, if the registry holds every one as analysed from these bytes."""
     from dagy_git.models import FlowSpec
@@ -138,17 +153,15 @@ def _vouched(
             return None  # a flow of the file that was never deployed as itself
         analysis = record.get("analysis") or {}
         # (The record's code_hash is trusted as read from git, as `show` trusts it.)
-        if (
-            analysis.get("key") != key
-            or record["source_file_hash"] != sfh
-            or (spec.get("function"), spec.get("name"), spec.get("version"))
-            != (function, name, version)
-            or not record["code_hash"]
-        ):
+        if analysis.get("key") != key or record["source_file_hash"] != sfh:
             return None
         try:
-            parsed = FlowSpec.model_validate(spec)
+            parsed = FlowSpec.model_validate_json(spec)
         except ValueError:
+            return None
+        if (parsed.function, parsed.name, parsed.version) != (function, name, version) or not (
+            record["code_hash"]
+        ):
             return None
         out.append(AnalyzedFlow(parsed, rel, line, sfh, record["code_hash"]))
     return out or None

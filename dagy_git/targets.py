@@ -15,7 +15,7 @@ from dagy_git.analysis import AnalyzedFlow, analyze_file
 from dagy_git.analysis_cache import AnalysisCache
 from dagy_git.artifact import read_artifact
 from dagy_git.errors import DagyError
-from dagy_git.registry_cache import analysis_record, registry_flows
+from dagy_git.registry_cache import analysis_record, prefetch, registry_flows
 
 if TYPE_CHECKING:
     from dagy_git.config import Settings
@@ -162,6 +162,9 @@ def resolve_all(ws: Workspace, *, failures: list[Failure] | None = None) -> list
                 path=manifest.path,
                 line=entry.line,
             ) from None
+    # The registry cache lists the registry after the work tree is read: start it now.
+    python_files = sum(f.endswith(".py") for f in ws.files)
+    prefetch(ws, AnalysisCache(ws.root, settings=ws.settings), python_files)
     sources: dict[str, bytes] = {}  # each file read once, by discovery
     found = discover_flow_files(ws.settings, ws.files, sources=sources)
     loaded = _analyse(ws, [e.flow_path for _, e in entries] + found, failures, sources)
@@ -263,7 +266,7 @@ def analyse_each(
     from dagy_git.workers import chunked_map
 
     unique = list(dict.fromkeys(rels))
-    cache = AnalysisCache(ws.root, settings=ws.settings)
+    cache = AnalysisCache(ws.root, settings=ws.settings, finder=ws.closures)
     cached: dict[str, Loaded] = {}
     if cache.worth(len(unique)):
         known = dict(sources or {})

@@ -11,6 +11,7 @@ from dagy_git import gitio
 
 if TYPE_CHECKING:
     from dagy_git.config import Settings
+    from dagy_git.identity import ClosureFinder
     from dagy_git.manifests import Manifest
     from dagy_git.registry import Registry
 
@@ -30,6 +31,14 @@ class Workspace:
         if self._files is None:
             self._files = gitio.list_files(self.root)
         return self._files
+
+    @cached_property
+    def closures(self) -> ClosureFinder:
+        """The repository's files and import closures, each file read and scanned once
+        per command: the analysis cache keys, deploy's closures and dirty check share it."""
+        from dagy_git.identity import ClosureFinder
+
+        return ClosureFinder(self.root)
 
     @cached_property
     def manifests(self) -> list[Manifest]:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from dagy_git import gitio
-from dagy_git.errors import ConflictError
+from dagy_git.errors import ConflictError, GitError
 from dagy_git.gitio import RefUpdate
 from dagy_git.gitobjects import BLOB_MODE, TREE_MODE, ObjectSet, parse_tree, valid_refname
 
@@ -219,3 +219,35 @@ def test_log_messages_filters_by_fixed_string(repo: Path) -> None:
     got = gitio.log_messages(repo, git(repo, "rev-parse", "HEAD"), grep="Dagy-Flow: a.b@")
     assert [c.message.split("\n")[0] for c in got] == ["one"]
     assert got[0].author == "Test User <test@example.com>"
+
+
+def test_differs_from_many_files_lists_the_commit_once(repo: Path) -> None:
+    """Past a few hundred files the whole commit is listed instead of naming each path:
+    the answer is the same."""
+    for i in range(300):
+        write(repo, f"flows/f{i:03d}.py", f"x = {i}\n")
+    head = commit_all(repo)
+    files = {f"flows/f{i:03d}.py": f"x = {i}\n".encode() for i in range(300)}
+    files["flows/f007.py"] = b"x = 'changed'\n"
+    files["flows/f008.py"] = b"x = 8\r\n"  # a CRLF checkout of the same file
+    files["flows/new.py"] = b"x = 1\n"
+    few = {k: files[k] for k in ("flows/f007.py", "flows/f008.py", "flows/new.py")}
+    assert gitio.differs_from(repo, head, files) == {"flows/f007.py", "flows/new.py"}
+    assert gitio.differs_from(repo, head, few) == {"flows/f007.py", "flows/new.py"}
+
+
+def test_a_background_listing_equals_the_listing(repo: Path) -> None:
+    """`start_ls_tree` runs while the caller works and drains its pipe as git writes, so a
+    listing far bigger than a pipe's buffer arrives whole; a failure is a GitError."""
+    for i in range(2000):
+        write(repo, f"d{i % 7}/sub/file_{i:04d}_{'x' * 40}.txt", f"{i}\n")
+    head = commit_all(repo)
+    pending = gitio.start_ls_tree(repo, head)
+    listing = gitio.parse_ls_tree(pending.output())
+    assert listing == gitio.ls_tree_blobs(repo, head)
+    assert len(listing) == 2001
+    assert listing["d3/sub/file_0003_" + "x" * 40 + ".txt"] == git(
+        repo, "rev-parse", f"{head}:d3/sub/file_0003_{'x' * 40}.txt"
+    )
+    with pytest.raises(GitError, match="git ls-tree failed"):
+        gitio.start_ls_tree(repo, "no-such-commit").output()

@@ -30,6 +30,30 @@ _FOLDERS_MAX = 64
 
 # Commits never change, so their listings are shared by the snapshots of one process.
 _LISTINGS: dict[tuple[str, str], dict[str, str]] = {}
+_PENDING: dict[tuple[str, str], gitio.Background] = {}  # listings started by `prefetch`
+# Nor do blobs: one deploy reads a record for its registry cache and again for its plan
+# (another snapshot of the same commit), so blobs read by id are kept, up to a bound.
+_BLOBS: dict[str, bytes] = {}
+_BLOBS_MAX_BYTES = 64 << 20
+_blobs_size = 0
+
+
+def _remember(oid: str, data: bytes) -> None:
+    global _blobs_size
+    if _blobs_size + len(data) > _BLOBS_MAX_BYTES:
+        _BLOBS.clear()  # a long-running server reads many commits: start afresh
+        _blobs_size = 0
+    _BLOBS[oid] = data
+    _blobs_size += len(data)
+
+
+def prefetch_listing(root: Path, commit: str) -> None:
+    """Start listing `commit`'s whole tree in the background: a command that will need it
+    (a deploy's registry cache) reads the work tree meanwhile, so git's ~0.25 s for a
+    registry of 25,000 versions costs no wall-clock time."""
+    where = (str(root), commit)
+    if where not in _LISTINGS and where not in _PENDING:
+        _PENDING[where] = gitio.start_ls_tree(root, commit)
 
 
 def _folder_of(path: str) -> str:
@@ -64,8 +88,13 @@ class CommitReader:
             else:
                 where = (str(self.root), self.commit)
                 if where not in _LISTINGS:
+                    pending = _PENDING.pop(where, None)
                     _LISTINGS.clear()  # one commit at a time is all a command reads
-                    _LISTINGS[where] = gitio.ls_tree_blobs(self.root, self.commit)
+                    _LISTINGS[where] = (
+                        gitio.parse_ls_tree(pending.output())
+                        if pending is not None
+                        else gitio.ls_tree_blobs(self.root, self.commit)
+                    )
                 self._listing = _LISTINGS[where]
         return self._listing
 
@@ -99,16 +128,25 @@ class CommitReader:
         if self.commit is None or not paths:
             return dict.fromkeys(paths)
         ids = self._blob_ids(paths)
-        if ids is not None:
-            unique = list(dict.fromkeys(i for i in ids if i is not None))
-            by_id = dict(zip(unique, self.reader.read_many(unique), strict=True))
-            got = [by_id[i] if i is not None else None for i in ids]
-        else:
+        if ids is None:
             got = self.reader.read_many([f"{self.commit}:{p}" for p in paths])
-        return {
-            p: (o.data if o is not None and o.type == "blob" else None)
-            for p, o in zip(paths, got, strict=True)
-        }
+            return {
+                p: (o.data if o is not None and o.type == "blob" else None)
+                for p, o in zip(paths, got, strict=True)
+            }
+        have: dict[str | None, bytes] = {}
+        missing: list[str] = []
+        for oid in dict.fromkeys(i for i in ids if i is not None):
+            data = _BLOBS.get(oid)  # one lookup: another thread may clear the cache
+            if data is None:
+                missing.append(oid)
+            else:
+                have[oid] = data
+        for oid, obj in zip(missing, self.reader.read_many(missing), strict=True):
+            if obj is not None and obj.type == "blob":
+                have[oid] = obj.data
+                _remember(oid, obj.data)
+        return {p: have.get(i) for p, i in zip(paths, ids, strict=True)}
 
     def _subtree(self, folder: str) -> dict[str, tuple[str, str]]:
         """The entries of one folder of the commit, `{name: (mode, oid)}` ({} if absent):
@@ -142,6 +180,10 @@ class CommitReader:
     def _model(self, cls: type[M], path: str, data: bytes) -> M:
         from pydantic import ValidationError
 
+        try:
+            return cls.model_validate_json(data)  # one step: ~2x faster than json + validate
+        except ValidationError:
+            pass  # say why in the words below
         value = self._json(path, data)
         try:
             return cls.model_validate(value)

@@ -67,6 +67,13 @@ class Registry(RegistryRefs):
 
     # -- reading ----------------------------------------------------------------------
 
+    def prefetch(self, commit: str) -> None:
+        """Start reading the listing of `commit` (a registry commit id) in the background,
+        for a command that reads all of it later (`commitread.prefetch_listing`)."""
+        from dagy_git.registry.commitread import prefetch_listing
+
+        prefetch_listing(self.root, commit)
+
     def snapshot(self, commit: str | None = None) -> Snapshot:
         """A view of `commit` (default: the branch tip), its format checked."""
         snap = Snapshot(self.root, None, label=self.branch, tag_prefix=self.tag_prefix)

@@ -3,6 +3,8 @@ what the typer app prints, and leaves help and usage errors to typer."""
 
 from __future__ import annotations
 
+import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -55,7 +57,13 @@ def test_the_fast_table_matches_the_typer_commands() -> None:
         (["list", "extra"], False),
         (["deployments", "a", "b", "--tag", "env=prod"], True),
         (["--debug", "show", "x"], False),
-        (["deploy", "--all"], False),
+        (["deploy", "--all"], True),
+        (["deploy", "a.py", "b.py:main", "--tag", "k=v", "--param=n=1", "-q"], True),
+        (["deploy", "--all", "--dry-run", "--json", "--prune", "--keep-going"], True),
+        (["deploy"], False),  # neither targets nor --all: typer's usage error
+        (["deploy", "a.py", "--all"], False),
+        (["deploy", "--all", "--tag"], False),
+        (["deploy", "--all", "--help"], False),
         (["show", "--", "x"], False),
         (["validate", "a.py", "b.py"], True),
         (["validate", "--json", "--strict", "--format", "github"], True),
@@ -138,3 +146,50 @@ def test_usage_errors_and_help_stay_typers(deployed: Path) -> None:
     assert run_cli("show", cwd=deployed).returncode == 2
     helped = run_cli("show", "--help", cwd=deployed)
     assert helped.returncode == 0 and "FLOW[@VERSION]" in helped.stdout
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("deploy", "--all"),
+        ("deploy", "--all", "--json", "--dry-run"),
+        ("deploy", "etl/order_etl.py", "--deployment", "x", "--tag", "a=b", "--param", "n=1"),
+        ("deploy", "etl/order_etl.py", "--flow-version", "9", "--namespace", "ns", "-q"),
+        ("deploy", "nope.py", "--json"),
+        ("deploy", "--all", "--schedule", "0 6 * * *"),  # refused: no --deployment
+        ("deploy", "--all", "--keep-going", "--changed-only", "--force", "--no-atomic"),
+    ],
+)
+def test_fast_and_typer_deploy_the_same(repo: Path, tmp_path: Path, args: tuple[str, ...]) -> None:
+    write(repo, "etl/order_etl.py", ORDER_ETL)
+    commit_all(repo, "flows")
+    twin = tmp_path / "twin"
+    shutil.copytree(repo, twin, symlinks=True)
+    fast_run = run_cli(*args, cwd=repo)
+    slow_run = through_typer(twin, *args)
+    assert fast.parse(list(args)) is not None
+    assert fast_run.returncode == slow_run.returncode
+    # Commit ids and timestamps differ between the two registries; the words may not.
+    assert scrub(fast_run.stdout) == scrub(slow_run.stdout)
+    assert scrub(fast_run.stderr) == scrub(slow_run.stderr)
+    assert registry_files(repo) == registry_files(twin)
+    if fast_run.returncode == 0 and "--dry-run" not in args:
+        assert "record.json" in registry_files(repo)
+
+
+def registry_files(repo: Path) -> str:
+    """What the registry branch holds (empty when there is none)."""
+    proc = subprocess.run(
+        ["git", "ls-tree", "-r", "--name-only", "dagy/registry"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return proc.stdout
+
+
+def scrub(text: str) -> str:
+    """Output with commit ids and times blanked."""
+    text = re.sub(r"\b[0-9a-f]{12,64}\b", "<oid>", text)
+    return re.sub(r"\d{4}-\d\d-\d\dT[\d:.]+Z", "<time>", text)
