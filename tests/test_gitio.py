@@ -251,3 +251,8 @@ def test_a_background_listing_equals_the_listing(repo: Path) -> None:
     )
     with pytest.raises(GitError, match="git ls-tree failed"):
         gitio.start_ls_tree(repo, "no-such-commit").output()
+    with pytest.raises(GitError, match="git ls-tree failed"):
+        gitio.ls_tree_blobs(repo, "no-such-commit")
+    # streamed in pieces (a pipe holds 64 KiB): the same as the paths git names
+    names = git(repo, "ls-tree", "-r", "--name-only", head).splitlines()
+    assert sorted(listing) == sorted(names)
