@@ -19,6 +19,7 @@ Whole processes, as in bench/run.py: `python -m dagy_git …`, interpreter start
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import shutil
@@ -168,6 +169,14 @@ def case_list_tags(
     )
 
 
+def case_list_tags_cold(
+    repo: Path, paths: list[str], tmp: Path, versions: int
+) -> tuple[Proc, Proc, str]:
+    proc, floor, what = case_list_tags(repo, paths, tmp, versions)
+    proc = dataclasses.replace(proc, before=_no_local_cache(repo))
+    return proc, floor, what.replace("list --tag", "list --tag (no listing kept yet)", 1)
+
+
 def case_list_all(repo: Path, paths: list[str], tmp: Path, versions: int) -> tuple[Proc, Proc, str]:
     rows = len(paths) * versions
 
@@ -258,6 +267,7 @@ CASES = [
     Case("deployments", case_deployments, {}),
     Case("log", case_log, {1000: 0.16, 5000: 0.16}),
     Case("list_tags", case_list_tags, {1000: 0.2, 5000: 0.5}),
+    Case("list_tags_cold", case_list_tags_cold, {1000: 0.2, 5000: 0.5}),
     Case("list_all", case_list_all, {}),
     Case("validate_one", case_validate_one, {1000: 0.3}),
     Case("deploy_noop", case_deploy_noop, {1000: 0.5, 5000: 2.0}),

@@ -4,10 +4,12 @@
 
 Prints, for whole processes (median wall time and min CPU time over R runs): the bare
 interpreter, importing typer, pydantic, typer + a pydantic TypeAdapter (what typer 0.2x
-builds for every non-flag argument), rich, `dagy-git --version`, and — with `--repo`, a
-repository with a registry — `show`/`list` through the fast path and through the typer
-app. Then the slowest imports of `show` by `python -X importtime`, so a new eager import
-shows up here before it shows up in the figures.
+builds for every non-flag argument), pydantic's `BaseModel` and dagy-git's models, rich,
+`dagy-git --version`, and — with `--repo`, a repository with a registry — `show`,
+`deployments` and `deploy --all --dry-run` through the fast path and through the typer
+app. Then the slowest imports of `show` and of `deploy` by `python -X importtime`, so a
+new eager import shows up here before it shows up in the figures. Processes run with
+bytecode caches, as an installed package does (`gen.bench_env`).
 """
 
 from __future__ import annotations
@@ -20,8 +22,13 @@ import sys
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import gen  # bench/ is a folder of scripts, not a package
+
 PY = sys.executable
 TYPER_MAIN = "from dagy_git.cli.app import main; main()"
+ENV = gen.bench_env()  # bytecode cached, as an installed package runs
+DEPLOY = ["deploy", "--all", "--dry-run"]
 
 
 def cost(argv: list[str], runs: int, cwd: Path | None = None) -> tuple[float, float]:
@@ -31,7 +38,7 @@ def cost(argv: list[str], runs: int, cwd: Path | None = None) -> tuple[float, fl
     for _ in range(runs):
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         t0 = time.perf_counter()
-        proc = subprocess.run(argv, cwd=cwd, capture_output=True, check=False)
+        proc = subprocess.run(argv, cwd=cwd, capture_output=True, env=ENV, check=False)
         walls.append(time.perf_counter() - t0)
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpus.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
@@ -43,7 +50,12 @@ def cost(argv: list[str], runs: int, cwd: Path | None = None) -> tuple[float, fl
 def slowest_imports(argv: list[str], cwd: Path | None, top: int) -> list[str]:
     """The `top` imports with the largest cumulative time under `-X importtime`."""
     proc = subprocess.run(
-        [PY, "-X", "importtime", *argv], cwd=cwd, capture_output=True, text=True, check=False
+        [PY, "-X", "importtime", *argv],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env=ENV,
+        check=False,
     )
     rows = []
     for line in proc.stderr.splitlines():
@@ -70,6 +82,12 @@ def main(argv: list[str] | None = None) -> int:
             [PY, "-c", "import typer; from pydantic import TypeAdapter; TypeAdapter(str)"],
             None,
         ),
+        (
+            "from pydantic import BaseModel",
+            [PY, "-c", "from pydantic import BaseModel"],
+            None,
+        ),
+        ("import dagy_git.models", [PY, "-c", "import dagy_git.models"], None),
         ("import rich.console", [PY, "-c", "import rich.console"], None),
         ("dagy-git --version (fast path)", [PY, "-m", "dagy_git", "--version"], None),
         ("dagy-git --version (typer app)", [PY, "-c", TYPER_MAIN, "--version"], None),
@@ -80,6 +98,8 @@ def main(argv: list[str] | None = None) -> int:
             ("show (typer app)", [PY, "-c", TYPER_MAIN, "show", args.flow], args.repo),
             ("deployments (fast path)", [PY, "-m", "dagy_git", "deployments"], args.repo),
             ("deployments (typer app)", [PY, "-c", TYPER_MAIN, "deployments"], args.repo),
+            ("deploy --all --dry-run (fast path)", [PY, "-m", "dagy_git", *DEPLOY], args.repo),
+            ("deploy --all --dry-run (typer app)", [PY, "-c", TYPER_MAIN, *DEPLOY], args.repo),
         ]
     print(f"# start-up, {args.runs} runs each: median wall, min CPU (process + its children)")
     for label, cmd, cwd in cases:
@@ -88,6 +108,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.repo is not None:
         print(f"# slowest imports of `show {args.flow}` (python -X importtime)")
         for line in slowest_imports(["-m", "dagy_git", "show", args.flow], args.repo, 12):
+            print(line)
+        print("# slowest imports of `deploy --all --dry-run` (python -X importtime)")
+        for line in slowest_imports(["-m", "dagy_git", *DEPLOY], args.repo, 12):
             print(line)
     return 0
 

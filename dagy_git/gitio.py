@@ -312,9 +312,16 @@ def changed_paths(cwd: Path, old: str, new: str) -> list[str]:
     return [p.decode("utf-8", "surrogateescape") for p in proc.stdout.split(b"\0") if p]
 
 
-def ls_tree_blobs(cwd: Path, treeish: str, folders: Sequence[str] = ()) -> dict[str, str]:
+def ls_tree_blobs(
+    cwd: Path,
+    treeish: str,
+    folders: Sequence[str] = (),
+    *,
+    raw_chunks: list[bytes] | None = None,
+) -> dict[str, str]:
     """`{path: blob id}` of every blob below `treeish` (or below `folders`): `ls_tree`
     without the per-entry objects, for listings of a whole registry (100,000 entries).
+    `raw_chunks` collects git's output as read (for a caller that keeps it).
 
     The output is parsed as it streams in, while git still walks the trees on another
     core: a listing of 125,000 entries then costs what git takes (~0.25 s), not that
@@ -336,6 +343,8 @@ def ls_tree_blobs(cwd: Path, treeish: str, folders: Sequence[str] = ()) -> dict[
     rest = b""
     fd = proc.stdout.fileno()
     while chunk := os.read(fd, 1 << 20):
+        if raw_chunks is not None:
+            raw_chunks.append(chunk)
         cut = chunk.rfind(b"\0")
         if cut < 0:
             rest += chunk

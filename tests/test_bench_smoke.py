@@ -91,7 +91,7 @@ def test_scale_bench_prints_every_figure_with_its_floor(tmp_path: Path) -> None:
     figures = {m[1] for m in re.finditer(r"^(\w+)\[12\]: median", proc.stdout, re.MULTILINE)}
     assert figures == {
         "version", "show", "show_bare", "deployments_name", "deployments", "log",
-        "list_tags", "list_all", "validate_one", "deploy_noop", "deploy_one",
+        "list_tags", "list_tags_cold", "list_all", "validate_one", "deploy_noop", "deploy_one",
     }  # fmt: skip
     assert all("x floor" in line for line in proc.stdout.splitlines() if ": median" in line)
     assert "# figure: N=12" in proc.stdout

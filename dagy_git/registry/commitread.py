@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from dagy_git import gitio
 from dagy_git.errors import RegistryError
 from dagy_git.gitobjects import parse_tree
+from dagy_git.registry.listing import listing
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -28,10 +29,7 @@ _BY_PATH_MAX = 8  # past this many paths, one `ls-tree -r` and reads by id are c
 _FOLDERS_MAX = 64
 
 
-# Commits never change, so their listings are shared by the snapshots of one process.
-_LISTINGS: dict[tuple[str, str], dict[str, str]] = {}
-_PENDING: dict[tuple[str, str], gitio.Background] = {}  # listings started by `prefetch`
-# Nor do blobs: one deploy reads a record for its registry cache and again for its plan
+# Blobs never change: one deploy reads a record for its registry cache and again for its plan
 # (another snapshot of the same commit), so blobs read by id are kept, up to a bound.
 _BLOBS: dict[str, bytes] = {}
 _BLOBS_MAX_BYTES = 64 << 20
@@ -45,15 +43,6 @@ def _remember(oid: str, data: bytes) -> None:
         _blobs_size = 0
     _BLOBS[oid] = data
     _blobs_size += len(data)
-
-
-def prefetch_listing(root: Path, commit: str) -> None:
-    """Start listing `commit`'s whole tree in the background: a command that will need it
-    (a deploy's registry cache) reads the work tree meanwhile, so git's ~0.25 s for a
-    registry of 25,000 versions costs no wall-clock time."""
-    where = (str(root), commit)
-    if where not in _LISTINGS and where not in _PENDING:
-        _PENDING[where] = gitio.start_ls_tree(root, commit)
 
 
 def _folder_of(path: str) -> str:
@@ -80,22 +69,10 @@ class CommitReader:
         return f"{self.label}:{path}"
 
     def listing(self) -> dict[str, str]:
-        """Every blob of the commit, `{path: blob id}` (one `ls-tree -r` per commit and
-        process: a deploy's registry cache and its plan read the same commit)."""
+        """Every blob of the commit, `{path: blob id}` (`registry/listing.py`: read once
+        per commit, and kept)."""
         if self._listing is None:
-            if self.commit is None:
-                self._listing = {}
-            else:
-                where = (str(self.root), self.commit)
-                if where not in _LISTINGS:
-                    pending = _PENDING.pop(where, None)
-                    _LISTINGS.clear()  # one commit at a time is all a command reads
-                    _LISTINGS[where] = (
-                        gitio.parse_ls_tree(pending.output())
-                        if pending is not None
-                        else gitio.ls_tree_blobs(self.root, self.commit)
-                    )
-                self._listing = _LISTINGS[where]
+            self._listing = {} if self.commit is None else listing(self.root, self.commit)
         return self._listing
 
     def _blob_ids(self, paths: list[str]) -> list[str | None] | None:

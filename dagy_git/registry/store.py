@@ -69,10 +69,10 @@ class Registry(RegistryRefs):
 
     def prefetch(self, commit: str) -> None:
         """Start reading the listing of `commit` (a registry commit id) in the background,
-        for a command that reads all of it later (`commitread.prefetch_listing`)."""
-        from dagy_git.registry.commitread import prefetch_listing
+        for a command that reads all of it later (`registry/listing.py`)."""
+        from dagy_git.registry.listing import prefetch
 
-        prefetch_listing(self.root, commit)
+        prefetch(self.root, commit)
 
     def snapshot(self, commit: str | None = None) -> Snapshot:
         """A view of `commit` (default: the branch tip), its format checked."""
