@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-import threading
 import weakref
 from collections.abc import Sequence
 from pathlib import Path
@@ -130,36 +129,42 @@ def differs_from(root: Path, commit: str, files: dict[str, bytes]) -> set[str]:
 
 class Background:
     """A git command running beside the caller (on another core): `output()` waits for it
-    and returns its stdout. A thread drains the pipe, so git never stalls on a full one."""
+    and returns its stdout. Its output goes to a temporary file, not a pipe: a caller busy
+    with its own work never makes git wait for a reader."""
 
     def __init__(self, cwd: Path, args: Sequence[str]) -> None:
+        import tempfile  # here, not at the top: it costs read commands ~5 ms to import
+
         self._args = list(args)
-        self._got: tuple[bytes, bytes] = (b"", b"")
+        self._out = tempfile.TemporaryFile()  # noqa: SIM115 - closed by `output()`
+        self._err = tempfile.TemporaryFile()  # noqa: SIM115 - closed by `output()`
         try:
             self._proc = subprocess.Popen(
                 ["git", *self._args],
                 cwd=cwd,
                 stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
+                stdout=self._out,
+                stderr=self._err,
                 env=git_env(),
             )
         except FileNotFoundError as exc:
+            self._out.close()
+            self._err.close()
             raise GitError("git is not installed or not on PATH") from exc
-        self._thread = threading.Thread(target=self._drain, daemon=True)
-        self._thread.start()
-
-    def _drain(self) -> None:
-        self._got = self._proc.communicate()
 
     def output(self) -> bytes:
         """The command's stdout once it ended; GitError when it failed."""
-        self._thread.join()
-        if self._proc.returncode != 0:
-            msg = self._got[1].decode("utf-8", "replace").strip() or f"exit {self._proc.returncode}"
+        code = self._proc.wait()
+        self._out.seek(0)
+        self._err.seek(0)
+        out, err = self._out.read(), self._err.read()
+        self._out.close()
+        self._err.close()
+        if code != 0:
+            msg = err.decode("utf-8", "replace").strip() or f"exit {code}"
             command = next((a for a in self._args if not a.startswith("-")), "")
             raise GitError(f"git {command} failed: {msg}")
-        return self._got[0]
+        return out
 
 
 # ---------------------------------------------------------------------------------------
@@ -326,10 +331,9 @@ def ls_tree_blobs(
     The output is parsed as it streams in, while git still walks the trees on another
     core: a listing of 125,000 entries then costs what git takes (~0.25 s), not that
     plus the ~0.07 s of parsing it."""
-    args = _ls_tree_args(treeish, folders)
     try:
         proc = subprocess.Popen(
-            ["git", *args],
+            ["git", *_ls_tree_args(treeish, folders)],
             cwd=cwd,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,

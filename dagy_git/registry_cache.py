@@ -104,16 +104,19 @@ def _vouching_commit(ws: Workspace) -> str | None:
 def _known(
     snap: Snapshot, cache: AnalysisCache, sources: dict[str, bytes], fmt: str
 ) -> dict[str, list[AnalyzedFlow]]:
+    # Each file's key and blob id first: while they are worked out, git is still listing the
+    # registry on the other core (`prefetch`).
+    keys = {rel: cache.registry_key(rel, data) for rel, data in sources.items() if data}
+    blobs = {rel: blob_id(sources[rel], fmt) for rel in keys}
     by_blob = snap.source_blobs()
-    candidates = {rel: by_blob.get(blob_id(data, fmt), []) for rel, data in sources.items() if data}
-    records = snap.record_dicts(sorted({k for keys in candidates.values() for k in keys}))
+    candidates = {rel: by_blob.get(blob, []) for rel, blob in blobs.items()}
+    records = snap.record_dicts(sorted({k for found in candidates.values() for k in found}))
     # The analysis each file's candidates recorded under today's key, and the keys it lists.
     listed: dict[str, list[Any]] = {}
-    for rel, keys in candidates.items():
-        key = cache.registry_key(rel, sources[rel])
-        for k in keys:
+    for rel, found in candidates.items():
+        for k in found:
             analysis = (records.get(k) or {}).get("analysis") or {}
-            if analysis.get("key") == key and isinstance(analysis.get("flows"), list):
+            if analysis.get("key") == keys[rel] and isinstance(analysis.get("flows"), list):
                 listed[rel] = analysis["flows"]
                 break
     wanted = sorted(
@@ -123,9 +126,7 @@ def _known(
     specs = snap.spec_bytes(wanted)
     out: dict[str, list[AnalyzedFlow]] = {}
     for rel, flows in listed.items():
-        got = _vouched(
-            rel, cache.registry_key(rel, sources[rel]), sources[rel], flows, records, specs
-        )
+        got = _vouched(rel, keys[rel], sources[rel], flows, records, specs)
         if got:
             out[rel] = got
     return out
@@ -153,15 +154,17 @@ def _vouched(
             return None  # a flow of the file that was never deployed as itself
         analysis = record.get("analysis") or {}
         # (The record's code_hash is trusted as read from git, as `show` trusts it.)
-        if analysis.get("key") != key or record["source_file_hash"] != sfh:
+        if (
+            analysis.get("key") != key
+            or record["source_file_hash"] != sfh
+            or not record["code_hash"]
+        ):
             return None
         try:
             parsed = FlowSpec.model_validate_json(spec)
         except ValueError:
             return None
-        if (parsed.function, parsed.name, parsed.version) != (function, name, version) or not (
-            record["code_hash"]
-        ):
+        if (parsed.function, parsed.name, parsed.version) != (function, name, version):
             return None
         out.append(AnalyzedFlow(parsed, rel, line, sfh, record["code_hash"]))
     return out or None

@@ -164,7 +164,7 @@ def resolve_all(ws: Workspace, *, failures: list[Failure] | None = None) -> list
             ) from None
     # The registry cache lists the registry after the work tree is read: start it now.
     python_files = sum(f.endswith(".py") for f in ws.files)
-    prefetch(ws, AnalysisCache(ws.root, settings=ws.settings), python_files)
+    prefetch(ws, AnalysisCache(ws.root, settings=ws.settings, finder=ws.closures), python_files)
     sources: dict[str, bytes] = {}  # each file read once, by discovery
     found = discover_flow_files(ws.settings, ws.files, sources=sources)
     loaded = _analyse(ws, [e.flow_path for _, e in entries] + found, failures, sources)

@@ -1,10 +1,11 @@
 """The registry: the registry branch (format 1) plus the version git tags.
 
 `Registry` (in `store`) is the front door; the other modules are its rooms, importing one
-way: `types` (plain data) ← `log` (commit trailers), `plain` (records without pydantic) ←
-`commitread` (blobs of one commit), `versiontags` ← `snapshot` (reading one commit) ←
-`write` (one commit per transaction) ← `refs` / `remote` (fetch, push with leases, pull) ←
-`store` (`Registry`) ← `retry` (a command's plan, re-planned when another writer wins).
+way: `types` (plain data) ← `log` (commit trailers), `plain` (records without pydantic),
+`listing` (a commit's listing, kept) ← `commitread` (blobs of one commit), `versiontags` ←
+`snapshot` (reading one commit) ← `write` (one commit per transaction) ← `refs` / `remote`
+(fetch, push with leases, pull) ← `store` (`Registry`) ← `retry` (a command's plan,
+re-planned when another writer wins).
 """
 
 from dagy_git.registry.log import LogEntry

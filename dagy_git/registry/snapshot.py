@@ -138,7 +138,7 @@ class Snapshot(CommitReader):
     def flow_versions(self) -> list[Key]:
         """Every registered `(flow_name, flow_version)`, sorted (from one `ls-tree -r`)."""
         keys: list[Key] = []
-        # Filtered first by a C-level scan: four in five paths are sources and specs.
+        # Records first: four in five paths of a registry are sources and specs.
         records = [p for p in self.listing() if p.endswith("/record.json")]
         for path in records:
             if path.startswith("flows/"):
