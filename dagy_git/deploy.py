@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any, TypedDict
 from dagy_git import gitio
 from dagy_git.errors import DagyError, GitError, RefusedError
 from dagy_git.hashing import source_file_hash
-from dagy_git.identity import Closure, ClosureFinder, versioned
-from dagy_git.models import FlowSpec
+from dagy_git.identity import Closure, ClosureFinder, versioned, versioned_ref
+from dagy_git.models import FlowSpec, SpecLike
 from dagy_git.names import (
     validate_name,
     validate_namespace,
@@ -109,13 +109,26 @@ def utc_now() -> str:
 def identity(ws: Workspace, target: Target, opts: DeployOptions) -> tuple[FlowSpec, str, str]:
     """A target's spec, code_hash and namespace after `--flow-name`/`--flow-version`/
     `--namespace` and its manifest entry (explicit values win, in that order)."""
+    version, namespace = _overrides(ws, target, opts)
+    spec, chash = versioned(target.flow, name=opts.flow_name, version=version)
+    return spec, chash, namespace
+
+
+def _identity_ref(ws: Workspace, target: Target, opts: DeployOptions) -> tuple[SpecLike, str, str]:
+    """`identity` for the plan, which validates a stored spec only if it writes it."""
+    version, namespace = _overrides(ws, target, opts)
+    spec, chash = versioned_ref(target.flow, name=opts.flow_name, version=version)
+    return spec, chash, namespace
+
+
+def _overrides(ws: Workspace, target: Target, opts: DeployOptions) -> tuple[str | None, str]:
+    """The version a target is registered under (None: as declared), and its namespace."""
     from dagy_git.namespace import resolve_namespace
 
     entry = target.deployment
     version = _first(opts.flow_version, entry.flow_version if entry else None)
-    spec, chash = versioned(target.flow, name=opts.flow_name, version=version)
     explicit = _first(opts.namespace, entry.namespace if entry else None, target.namespace)
-    return spec, chash, resolve_namespace(explicit, target.file_path, ws.settings, ws.cwd)
+    return version, resolve_namespace(explicit, target.file_path, ws.settings, ws.cwd)
 
 
 def _first(*values: str | None) -> str | None:
@@ -168,7 +181,7 @@ def make_intents(
     intents: list[Intent] = []
     for target in targets:
         entry = target.deployment
-        spec, chash, namespace = identity(ws, target, opts)
+        spec, chash, namespace = _identity_ref(ws, target, opts)
         closure = closures[target.rel_path]
         files = closure.files if closure else {target.rel_path: b""}
         intents.append(

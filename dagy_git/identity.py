@@ -23,9 +23,16 @@ from dagy_git.analysis import AnalyzedFlow
 from dagy_git.analysis.pyfiles import find_module
 from dagy_git.analysis.pynames import DAGY_MODULES, STDLIB
 from dagy_git.hashing import closure_hash, code_hash, source_file_hash
-from dagy_git.models import FlowSpec
+from dagy_git.models import FlowSpec, SpecLike
 
-__all__ = ["Closure", "ClosureFinder", "closure_paths", "spec_hash", "versioned"]
+__all__ = [
+    "Closure",
+    "ClosureFinder",
+    "closure_paths",
+    "spec_hash",
+    "versioned",
+    "versioned_ref",
+]
 
 
 def spec_hash(spec: FlowSpec, source_hash: str) -> str:
@@ -49,6 +56,17 @@ def versioned(
         return spec, flow.code_hash
     spec = spec.model_copy(update={"name": wanted[0], "version": wanted[1]})
     return spec, spec_hash(spec, flow.source_file_hash)
+
+
+def versioned_ref(
+    flow: AnalyzedFlow, *, name: str | None = None, version: str | None = None
+) -> tuple[SpecLike, str]:
+    """`versioned`, for a deploy's plan: without an override, the spec as it stands (a
+    stored one stays unvalidated until written)."""
+    ref = flow.spec_ref
+    if name in (None, ref.name) and version in (None, ref.version):
+        return ref, flow.code_hash
+    return versioned(flow, name=name, version=version)
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ hash.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import (
     BaseModel,
@@ -26,6 +26,8 @@ __all__ = [
     "FlowRecord",
     "FlowSpec",
     "ParameterSpec",
+    "SpecLike",
+    "StoredSpec",
     "TaskSpec",
 ]
 
@@ -120,6 +122,63 @@ class FlowSpec(BaseModel):
         out = _without_defaults(self.model_dump(mode="json", exclude={"tasks"}), _FLOW_ADDED)
         out["tasks"] = [task.to_json() for task in self.tasks]
         return out
+
+
+class SpecLike(Protocol):
+    """What a deploy's plan reads of a spec: its name and version, and its JSON to write."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def version(self) -> str: ...
+
+    def to_json(self) -> dict[str, Any]: ...
+
+
+class StoredSpec:
+    """A FlowSpec as the registry stores it (spec.json), validated when first needed.
+
+    Its name, version and function are known without it (the record that vouches for it
+    lists them), so a no-op deploy of 5,000 flows, which writes none of them, never pays
+    ~50 us each for pydantic. A stored spec that does not validate is a `RegistryError`
+    naming `where`.
+    """
+
+    __slots__ = ("_data", "_spec", "function", "name", "version", "where")
+
+    def __init__(self, data: bytes, *, function: str, name: str, version: str, where: str):
+        self._data = data
+        self._spec: FlowSpec | None = None
+        self.function, self.name, self.version, self.where = function, name, version, where
+
+    def get(self) -> FlowSpec:
+        """The validated FlowSpec (once)."""
+        if self._spec is None:
+            from dagy_git.errors import RegistryError
+
+            hint = (
+                "fix or revert the commit that wrote it on the registry branch, or deploy "
+                "with DAGY_GIT_CACHE=0 to build the spec from the flow file again"
+            )
+            try:
+                spec = FlowSpec.model_validate_json(self._data)
+            except ValueError as exc:
+                first = str(exc).splitlines()[1:2] or [str(exc)]
+                message = f"{self.where} is not a valid FlowSpec: {first[0]}"
+                raise RegistryError(message, hint=hint) from None
+            if (spec.function, spec.name, spec.version) != (self.function, self.name, self.version):
+                raise RegistryError(
+                    f"{self.where} names {spec.function}, {spec.name}@{spec.version}; its record "
+                    f"says {self.function}, {self.name}@{self.version}",
+                    hint=hint,
+                )
+            self._spec = spec
+        return self._spec
+
+    def to_json(self) -> dict[str, Any]:
+        """The spec as JSON, as `FlowSpec.to_json`."""
+        return self.get().to_json()
 
 
 # Fields added after format 1 and their defaults; see `_without_defaults`.

@@ -29,7 +29,7 @@ from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from dagy_git.errors import RefusedError
-from dagy_git.models import DeploymentRecord, FlowRecord, FlowSpec
+from dagy_git.models import DeploymentRecord, FlowRecord, SpecLike
 from dagy_git.results import STATUSES, DeployResult, DeployResultJson, Status
 
 if TYPE_CHECKING:
@@ -43,7 +43,7 @@ Key = tuple[str, str]
 class Intent:
     """What one target should look like in the registry."""
 
-    spec: FlowSpec
+    spec: SpecLike  # a FlowSpec, or one read back from the registry (validated if written)
     code_hash: str
     source_file_hash: str
     namespace: str

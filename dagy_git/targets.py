@@ -75,9 +75,9 @@ def pick(flows: list[AnalyzedFlow], function: str | None, where: str) -> list[An
         if not flows:
             raise DagyError(f"{where}: no @flow found", hint="decorate a function with @flow")
         return flows
-    chosen = [f for f in flows if f.spec.function == function]
+    chosen = [f for f in flows if f.spec_ref.function == function]
     if not chosen:
-        names = ", ".join(f.spec.function for f in flows) or "none"
+        names = ", ".join(f.spec_ref.function for f in flows) or "none"
         raise DagyError(f"{where}: no flow function {function!r} (flows here: {names})")
     return chosen
 
@@ -183,7 +183,7 @@ def resolve_all(ws: Workspace, *, failures: list[Failure] | None = None) -> list
             _fail(Failure(got.rel, [error], entry.name), failures)
             continue
         if chosen:
-            named.add((got.rel, chosen[0].spec.function))
+            named.add((got.rel, chosen[0].spec_ref.function))
             targets.append(Target(chosen[0], got.path, got.rel, entry, analysis=got.analysis))
     for rel in found:
         if rel not in loaded:
@@ -192,7 +192,7 @@ def resolve_all(ws: Workspace, *, failures: list[Failure] | None = None) -> list
         targets += [
             Target(f, got.path, rel, analysis=got.analysis)
             for f in got.flows
-            if (rel, f.spec.function) not in named
+            if (rel, f.spec_ref.function) not in named
         ]
     return targets
 

@@ -131,3 +131,70 @@ def test_a_file_with_a_flow_never_deployed_is_analysed(
     assert statuses["second@1"] == "registered"
     assert statuses["orders@1"] == "registered"
     assert statuses["first@1"] == "skipped"
+
+
+def registry_blob(repo: Path, path: str) -> str:
+    return git(repo, "rev-parse", f"dagy/registry:{path}")
+
+
+def test_a_metadata_change_of_a_vouched_flow_keeps_its_spec(
+    origin: Path, tmp_path: Path, bare_remote: Path
+) -> None:
+    """A flow the registry vouches for is written back (new tags) with its spec as stored,
+    and an override of its version builds a new spec from it."""
+    deploy(origin, "--all")
+    fresh = clone(origin, tmp_path, bare_remote)
+    before = registry_blob(fresh, "flows/orders/1/spec.json")
+    write(fresh, "pipelines/etl/dagy.toml", '[tags]\nteam = "etl"\n')
+    commit_all(fresh, "tags")
+    statuses = deploy(fresh, "--all")
+    assert statuses["orders@1"] == statuses["refunds@1"] == "metadata"
+    assert analysed_files(fresh) == 0  # still nothing parsed
+    assert registry_blob(fresh, "flows/orders/1/spec.json") == before
+    tags = json.loads(git(fresh, "cat-file", "-p", "dagy/registry:flows/orders/1/tags.json"))
+    assert tags["team"] == "etl"
+    assert deploy(fresh, "pipelines/etl/orders.py", "--flow-version", "2") == {
+        "orders@2": "registered"
+    }
+    spec = json.loads(git(fresh, "cat-file", "-p", "dagy/registry:flows/orders/2/spec.json"))
+    old = json.loads(git(fresh, "cat-file", "-p", f"{before}"))
+    assert spec == {**old, "version": "2"}
+
+
+def test_a_damaged_stored_spec_is_never_written_back(
+    origin: Path, tmp_path: Path, bare_remote: Path
+) -> None:
+    """A no-op deploy never reads the specs it does not write (so a damaged one costs
+    nothing there); a deploy that would write it stops with an error naming it."""
+    deploy(origin, "--all")
+    fresh = clone(origin, tmp_path, bare_remote)
+    # Damage orders@1's spec.json on the registry branch, as a bad hand edit would.
+    tree = git(fresh, "rev-parse", "dagy/registry^{tree}")
+    index = tmp_path / "index"
+    env = {"GIT_INDEX_FILE": str(index)}
+    git(fresh, "read-tree", tree, env=env)
+    blob = git(fresh, "hash-object", "-w", "--stdin", env=env)  # empty: not JSON
+    git(fresh, "update-index", "--cacheinfo", f"100644,{blob},flows/orders/1/spec.json", env=env)
+    damaged = git(
+        fresh,
+        "commit-tree",
+        git(fresh, "write-tree", env=env),
+        "-p",
+        "dagy/registry",
+        "-m",
+        "hand edit",
+    )
+    git(fresh, "update-ref", "refs/heads/dagy/registry", damaged)
+    assert set(deploy(fresh, "--all").values()) == {"skipped"}
+    write(fresh, "pipelines/etl/dagy.toml", '[tags]\nteam = "etl"\n')
+    commit_all(fresh, "tags")
+    proc = run_cli("deploy", "--all", cwd=fresh, env={"DAGY_GIT_CACHE": "1"})
+    assert proc.returncode == 1, proc.stderr
+    assert "the spec.json of orders@1 on the registry branch is not a valid FlowSpec" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert git(fresh, "rev-parse", "dagy/registry") == damaged  # nothing written
+    # The way out the hint gives: build the spec from the file again.
+    proc = run_cli("deploy", "--all", cwd=fresh, env={"DAGY_GIT_CACHE": "0"})
+    assert proc.returncode == 0, proc.stderr
+    spec = git(fresh, "cat-file", "-p", "dagy/registry:flows/orders/1/spec.json")
+    assert json.loads(spec)["name"] == "orders"

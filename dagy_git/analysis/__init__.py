@@ -24,7 +24,7 @@ from dagy_git.analysis.pyfiles import display_path as _display_path
 from dagy_git.analysis.pyfiles import parse_module, read_problem, source_lines
 from dagy_git.analysis.settings import AnalysisSettings, ModuleSettings
 from dagy_git.errors import SpecError, SpecWarning
-from dagy_git.models import FlowSpec
+from dagy_git.models import FlowSpec, StoredSpec
 
 P = TypeVar("P", bound=SpecError)
 
@@ -57,6 +57,12 @@ class AnalyzedFlow:
     code_hash: str
     repo_imports: list[str] = field(default_factory=list)
     warnings: list[SpecWarning] = field(default_factory=list)
+
+    @property
+    def spec_ref(self) -> FlowSpec | StoredSpec:
+        """The spec's name, version, function and JSON, for callers that need no more: a
+        flow read back from the registry answers them without validating its spec."""
+        return self.spec
 
 
 @dataclass(frozen=True)
