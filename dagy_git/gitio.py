@@ -127,6 +127,18 @@ def differs_from(root: Path, commit: str, files: dict[str, bytes]) -> set[str]:
     return changed
 
 
+def _start(
+    cwd: Path, args: Sequence[str], *, stdin: Any, stdout: Any, stderr: Any
+) -> subprocess.Popen[bytes]:
+    """git started beside the caller, its streams where the caller wants them."""
+    try:
+        return subprocess.Popen(
+            ["git", *args], cwd=cwd, stdin=stdin, stdout=stdout, stderr=stderr, env=git_env()
+        )
+    except FileNotFoundError as exc:
+        raise GitError("git is not installed or not on PATH") from exc
+
+
 class Background:
     """A git command running beside the caller (on another core): `output()` waits for it
     and returns its stdout. Its output goes to a temporary file, not a pipe: a caller busy
@@ -139,18 +151,13 @@ class Background:
         self._out = tempfile.TemporaryFile()  # noqa: SIM115 - closed by `output()`
         self._err = tempfile.TemporaryFile()  # noqa: SIM115 - closed by `output()`
         try:
-            self._proc = subprocess.Popen(
-                ["git", *self._args],
-                cwd=cwd,
-                stdin=subprocess.DEVNULL,
-                stdout=self._out,
-                stderr=self._err,
-                env=git_env(),
+            self._proc = _start(
+                cwd, self._args, stdin=subprocess.DEVNULL, stdout=self._out, stderr=self._err
             )
-        except FileNotFoundError as exc:
+        except GitError:
             self._out.close()
             self._err.close()
-            raise GitError("git is not installed or not on PATH") from exc
+            raise
 
     def output(self) -> bytes:
         """The command's stdout once it ended; GitError when it failed."""
@@ -216,17 +223,16 @@ class CatFile:
 
             err = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the process
             try:
-                proc = subprocess.Popen(
-                    ["git", "cat-file", "--batch"],
-                    cwd=self._cwd,
+                proc = _start(
+                    self._cwd,
+                    ["cat-file", "--batch"],
                     stdin=subprocess.PIPE,
                     stdout=subprocess.PIPE,
                     stderr=err,
-                    env=git_env(),
                 )
-            except FileNotFoundError as exc:
+            except GitError:
                 err.close()
-                raise GitError("git is not installed or not on PATH") from exc
+                raise
             self._proc, self._err = proc, err
             self._finalizer = weakref.finalize(self, _stop, proc, err)
         return self._proc
@@ -331,17 +337,13 @@ def ls_tree_blobs(
     The output is parsed as it streams in, while git still walks the trees on another
     core: a listing of 125,000 entries then costs what git takes (~0.25 s), not that
     plus the ~0.07 s of parsing it."""
-    try:
-        proc = subprocess.Popen(
-            ["git", *_ls_tree_args(treeish, folders)],
-            cwd=cwd,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=git_env(),
-        )
-    except FileNotFoundError as exc:
-        raise GitError("git is not installed or not on PATH") from exc
+    proc = _start(
+        cwd,
+        _ls_tree_args(treeish, folders),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     assert proc.stdout is not None and proc.stderr is not None  # set by Popen(PIPE)
     blobs: dict[str, str] = {}
     rest = b""
