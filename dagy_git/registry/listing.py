@@ -69,7 +69,8 @@ def listing(root: Path, commit: str) -> dict[str, str]:
             # on reading records meanwhile, and the interpreter waits for it at exit.
             writer = threading.Thread(target=_write, args=(path, raw), name="dagy-listing")
             writer.start()
-            _WRITERS.append(writer)
+            # A server lists each commit its branch moves to: keep only the live writers.
+            _WRITERS[:] = [w for w in _WRITERS if w.is_alive()] + [writer]
     _LISTINGS.clear()  # one commit at a time is all a command reads
     _LISTINGS[where] = found
     return found
