@@ -401,23 +401,15 @@ class LogCommit(NamedTuple):
 def log_messages(
     cwd: Path,
     tip: str,
-    grep: str | None = None,
-    max_count: int | None = None,
     *,
     greps: Sequence[str] = (),
     since: str | None = None,
+    max_count: int | None = None,
 ) -> list[LogCommit]:
-    """Commits reachable from `tip`, newest first, optionally only those whose message
-    contains the fixed string `grep` (or any of `greps`), at most `max_count`, authored
-    after `since` (a date git understands): one `git log`, no diffs."""
+    """Commits reachable from `tip`, newest first, with their messages (one `git log`, no
+    diffs); `_log_filters` says which."""
     args = ["log", "-z", "--no-show-signature", "--no-color", "--format=%H%n%aI%n%an <%ae>%n%B"]
-    patterns = [*([grep] if grep is not None else []), *greps]
-    if patterns:
-        args += ["-F", *(f"--grep={g}" for g in patterns)]
-    if since is not None:
-        args.append(f"--since={since}")
-    if max_count is not None:
-        args.append(f"--max-count={max_count}")
+    args += _log_filters(greps, since, max_count)
     proc = run_git(cwd, *args, tip, "--")
     commits: list[LogCommit] = []
     for record in proc.stdout.decode("utf-8", "replace").split("\0"):
@@ -425,6 +417,17 @@ def log_messages(
             oid, date, author, message = [*record.split("\n", 3), "", "", ""][:4]
             commits.append(LogCommit(oid.strip("\n"), date, author, message))
     return commits
+
+
+def _log_filters(greps: Sequence[str], since: str | None, max_count: int | None) -> list[str]:
+    """`git log` options keeping the commits whose message holds any of the fixed strings
+    `greps`, authored after `since` (a date git understands), at most `max_count`."""
+    args = ["-F", *(f"--grep={g}" for g in greps)] if greps else []
+    if since is not None:
+        args.append(f"--since={since}")
+    if max_count is not None:
+        args.append(f"--max-count={max_count}")
+    return args
 
 
 class ChangedFile(NamedTuple):
@@ -436,20 +439,10 @@ class ChangedFile(NamedTuple):
 
 
 def log_changes(
-    cwd: Path,
-    tip: str,
-    *,
-    greps: Sequence[str] = (),
-    paths: Sequence[str] = (),
-    since: str | None = None,
-    max_count: int | None = None,
+    cwd: Path, tip: str, *, greps: Sequence[str] = (), since: str | None = None
 ) -> list[tuple[LogCommit, list[ChangedFile]]]:
-    """Commits reachable from `tip`, newest first, each with the files it changed below
-    `paths` (literal path prefixes; all files when none): one `git log --raw`.
-
-    `greps` keep commits whose message holds any of these fixed strings; `since` is git's
-    `--since` date.
-    """
+    """Commits reachable from `tip`, newest first, each with every file it changed (one
+    `git log --raw`); `_log_filters` says which commits."""
     args = [
         "log",
         "-z",
@@ -459,14 +452,9 @@ def log_changes(
         "--no-show-signature",
         "--no-color",
         "--format=%x1e%H%n%aI%n%an <%ae>%n%B%x1f",
+        *_log_filters(greps, since, None),
     ]
-    if greps:
-        args += ["-F", *(f"--grep={g}" for g in greps)]
-    if since is not None:
-        args.append(f"--since={since}")
-    if max_count is not None:
-        args.append(f"--max-count={max_count}")
-    proc = run_git(cwd, *args, tip, "--", *(f":(literal){p}" for p in paths))
+    proc = run_git(cwd, *args, tip, "--")
     out: list[tuple[LogCommit, list[ChangedFile]]] = []
     for record in proc.stdout.split(b"\x1e")[1:]:
         head, _, raw = record.partition(b"\x1f")

@@ -216,7 +216,7 @@ def test_log_messages_filters_by_fixed_string(repo: Path) -> None:
     """`--grep -F` keeps regex characters literal."""
     git(repo, "commit", "-q", "--allow-empty", "-m", "one\n\nDagy-Flow: a.b@1")
     git(repo, "commit", "-q", "--allow-empty", "-m", "two\n\nDagy-Flow: axb@1")
-    got = gitio.log_messages(repo, git(repo, "rev-parse", "HEAD"), grep="Dagy-Flow: a.b@")
+    got = gitio.log_messages(repo, git(repo, "rev-parse", "HEAD"), greps=["Dagy-Flow: a.b@"])
     assert [c.message.split("\n")[0] for c in got] == ["one"]
     assert got[0].author == "Test User <test@example.com>"
 

@@ -125,7 +125,7 @@ def last_source_head(root: Path, tip: str | None) -> str | None:
     """The work-tree commit the latest deploy reachable from `tip` was made from."""
     if tip is None:
         return None
-    for commit in gitio.log_messages(root, tip, grep=f"{SOURCE_HEAD}: ", max_count=1):
+    for commit in gitio.log_messages(root, tip, greps=[f"{SOURCE_HEAD}: "], max_count=1):
         for key, value in parse_trailer_lines(commit.message):
             if key == SOURCE_HEAD and value:
                 return value
@@ -302,7 +302,7 @@ def last_changes(
         return {}
     out: dict[tuple[str, str], LogEntry] = {}
     revs = f"{since}..{tip}" if since else tip
-    for commit in gitio.log_messages(root, revs, grep="Dagy-Flow: "):
+    for commit in gitio.log_messages(root, revs, greps=["Dagy-Flow: "]):
         subject = commit.message.split("\n", 1)[0]
         author_name, _, email = commit.author.rpartition(" <")
         for group in _entries(commit):

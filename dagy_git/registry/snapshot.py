@@ -240,25 +240,13 @@ class Snapshot(CommitReader):
             raise RegistryError(f"{self._where(path)} is not a JSON object")
         return value
 
-    def specs(self, keys: list[Key]) -> dict[Key, dict[str, Any]]:
-        """The stored FlowSpec JSON of `keys` that exist, read in one batch."""
-        out: dict[Key, dict[str, Any]] = {}
-        for key, (path, data) in self._spec_blobs(keys).items():
-            value = self._json(path, data)
-            if isinstance(value, dict):
-                out[key] = value
-        return out
-
     def spec_bytes(self, keys: list[Key]) -> dict[Key, bytes]:
-        """The stored spec.json bytes of `keys` that exist, read in one batch (for a
-        caller that validates JSON in one step: pydantic parses it faster than `json`)."""
-        return {key: data for key, (_, data) in self._spec_blobs(keys).items()}
-
-    def _spec_blobs(self, keys: list[Key]) -> dict[Key, tuple[str, bytes]]:
+        """The stored spec.json bytes of `keys` that exist, read in one batch (validated by
+        whoever needs them, in one pydantic step: `models.StoredSpec`)."""
         paths = [f"{self._dir(k)}/spec.json" for k in keys]
         blobs = self._blobs(paths)
         return {
-            key: (path, data)
+            key: data
             for key, path in zip(keys, paths, strict=True)
             if (data := blobs[path]) is not None
         }

@@ -113,7 +113,7 @@ def test_one_flow_is_the_whole_history_filtered(registry: Path, name: str) -> No
 
 
 def test_changed_files_reads_only_the_paths_asked(registry: Path) -> None:
-    commits = gitio.log_messages(registry, "dagy/registry", grep="Dagy-Flow: etl@")
+    commits = gitio.log_messages(registry, "dagy/registry", greps=["Dagy-Flow: etl@"])
     oids = [c.oid for c in commits]
     whole = dict(gitio.log_changes(registry, "dagy/registry"))
     by_oid = {c.oid: files for c, files in whole.items()}
